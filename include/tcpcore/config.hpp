@@ -1,0 +1,242 @@
+#pragma once
+// Every number of SPEC.md as one configuration value, with Linux's defaults
+// (or the seed's, where the seed gives one), and its validation.
+//
+//   constexpr tcpcore::config cfg = [] { tcpcore::config c; c.keepalive = true;
+//                                        c.keepalive_idle = 2s; return c; }();
+//   static_assert(tcpcore::validate(cfg));   // a bad field fails to compile,
+//                                            // naming the field's rule
+//
+// At run time the same validate() returns the field and a message, and code
+// that applies a configuration refuses an invalid one without changing anything.
+
+#include "time.hpp"
+
+#include <cstdint>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+
+namespace tcpcore {
+
+// How the retransmission timeout is formed from SRTT and RTTVAR.
+enum class rto_formula : std::uint8_t {
+    // Linux: RTO = SRTT + max(4 * RTTVAR, rto_min), capped at rto_max
+    // (about 200 ms + SRTT on a fast path).
+    linux_style,
+    // RFC 6298 (2.3): RTO = max(rto_min, SRTT + max(G, 4 * RTTVAR)), capped.
+    rfc6298,
+};
+
+struct config {
+    // --- Retransmission (SPEC.md §4) ---
+    duration rto_initial = std::chrono::seconds{1};       // RFC 6298 (2.1)
+    duration rto_min = std::chrono::milliseconds{200};    // Linux TCP_RTO_MIN
+    duration rto_max = std::chrono::seconds{120};         // Linux TCP_RTO_MAX
+    rto_formula rto_style = rto_formula::linux_style;
+    std::uint8_t syn_retries = 5;           // the seed's figure (Linux's sysctl default is 6)
+    std::uint8_t synack_retries = 5;        // tcp_synack_retries
+    std::uint8_t syn_linear_timeouts = 0;   // Linux >= 6.5 tcp_syn_linear_timeouts (default 4 there)
+    std::uint8_t retries1 = 3;              // tcp_retries1: report "path may be broken"
+    std::uint8_t retries2 = 15;             // tcp_retries2: give up, as a time (924.6 s)
+    duration user_timeout = duration::zero();  // TCP_USER_TIMEOUT; zero = off
+
+    // --- Keepalive (SPEC.md §3) ---
+    bool keepalive = false;                                   // SO_KEEPALIVE
+    duration keepalive_idle = std::chrono::seconds{7200};     // tcp_keepalive_time
+    duration keepalive_interval = std::chrono::seconds{75};   // tcp_keepalive_intvl
+    std::uint8_t keepalive_probes = 9;                        // tcp_keepalive_probes
+
+    // --- Teardown (SPEC.md §2) ---
+    duration msl = std::chrono::seconds{30};         // TIME-WAIT lasts 2 * msl
+    duration fin_timeout = std::chrono::seconds{60}; // an orphaned FIN-WAIT-2 waits this long
+    bool rfc1337 = false;  // true: a RST does not end TIME-WAIT (Linux tcp_rfc1337 default 0)
+
+    // --- Blind-attack defences (RFC 5961 §7) ---
+    std::uint32_t challenge_ack_limit = 1000;  // challenge ACKs per second, per connection
+
+    // --- Data path ---
+    std::uint16_t mss = 1460;                  // MSS we announce (MTU 1500 - 40)
+    std::uint32_t send_buffer = 256 * 1024;    // bytes
+    std::uint32_t receive_buffer = 256 * 1024; // bytes; also the largest window we offer
+    bool window_scaling = true;                // RFC 7323
+    bool sack = true;                          // RFC 2018
+    bool timestamps = true;                    // RFC 7323
+    bool nodelay = false;                      // true disables Nagle (TCP_NODELAY)
+    bool delayed_ack = true;
+    duration delayed_ack_timeout = std::chrono::milliseconds{40};  // Linux's minimum ATO
+    std::uint8_t initial_cwnd = 10;            // segments (RFC 6928)
+};
+
+// The field a validation names.
+enum class config_field : std::uint8_t {
+    none,
+    rto_initial,
+    rto_min,
+    rto_max,
+    syn_retries,
+    synack_retries,
+    syn_linear_timeouts,
+    retries2,
+    user_timeout,
+    keepalive_idle,
+    keepalive_interval,
+    keepalive_probes,
+    msl,
+    fin_timeout,
+    challenge_ack_limit,
+    mss,
+    send_buffer,
+    receive_buffer,
+    delayed_ack_timeout,
+    initial_cwnd,
+};
+
+[[nodiscard]] constexpr std::string_view to_string(config_field f) noexcept {
+    switch (f) {
+        case config_field::none: return "none";
+        case config_field::rto_initial: return "rto_initial";
+        case config_field::rto_min: return "rto_min";
+        case config_field::rto_max: return "rto_max";
+        case config_field::syn_retries: return "syn_retries";
+        case config_field::synack_retries: return "synack_retries";
+        case config_field::syn_linear_timeouts: return "syn_linear_timeouts";
+        case config_field::retries2: return "retries2";
+        case config_field::user_timeout: return "user_timeout";
+        case config_field::keepalive_idle: return "keepalive_idle";
+        case config_field::keepalive_interval: return "keepalive_interval";
+        case config_field::keepalive_probes: return "keepalive_probes";
+        case config_field::msl: return "msl";
+        case config_field::fin_timeout: return "fin_timeout";
+        case config_field::challenge_ack_limit: return "challenge_ack_limit";
+        case config_field::mss: return "mss";
+        case config_field::send_buffer: return "send_buffer";
+        case config_field::receive_buffer: return "receive_buffer";
+        case config_field::delayed_ack_timeout: return "delayed_ack_timeout";
+        case config_field::initial_cwnd: return "initial_cwnd";
+    }
+    return "?";
+}
+
+// The result of validation: true when the configuration is sound; otherwise
+// the field at fault and why.
+struct config_check {
+    config_field field = config_field::none;
+    std::string_view message = {};
+
+    [[nodiscard]] constexpr bool ok() const noexcept { return field == config_field::none; }
+    constexpr explicit operator bool() const noexcept { return ok(); }
+    // The error users of std::error_code expect for a bad argument.
+    [[nodiscard]] std::error_code error() const noexcept {
+        return ok() ? std::error_code{} : std::make_error_code(std::errc::invalid_argument);
+    }
+};
+
+// Linux's limits for the per-socket options (include/net/tcp.h).
+inline constexpr std::uint8_t max_syn_retries = 127;          // MAX_TCP_SYNCNT
+inline constexpr std::uint8_t max_keepalive_probes = 127;     // MAX_TCP_KEEPCNT
+inline constexpr duration max_keepalive_time = std::chrono::seconds{32767};  // MAX_TCP_KEEPIDLE / KEEPINTVL
+inline constexpr std::uint16_t min_mss = 88;                  // TCP_MIN_MSS
+inline constexpr std::uint32_t max_window_bytes = 1u << 30;   // 65535 << 14, rounded
+
+// Each rule that validation checks, as a function whose name states it. They
+// are not constexpr: when validate() runs in a constant expression
+// (static_assert) and a rule fails, the compiler stops at the call and prints
+// the name, e.g. "call to non-constexpr function
+// 'tcpcore::config_rule::keepalive_interval_must_be_positive()'".
+namespace config_rule {
+inline void rto_initial_must_be_positive_and_at_most_rto_max() {}
+inline void rto_min_must_be_positive() {}
+inline void rto_min_must_not_exceed_rto_max() {}
+inline void syn_retries_must_be_1_to_127() {}
+inline void synack_retries_must_be_1_to_127() {}
+inline void syn_linear_timeouts_must_be_at_most_127() {}
+inline void retries2_must_be_at_least_1() {}
+inline void user_timeout_must_not_be_negative() {}
+inline void keepalive_idle_must_be_positive_and_at_most_32767s() {}
+inline void keepalive_interval_must_be_positive_and_at_most_32767s() {}
+inline void keepalive_probes_must_be_1_to_127() {}
+inline void msl_must_be_positive() {}
+inline void fin_timeout_must_be_positive() {}
+inline void challenge_ack_limit_must_be_at_least_1() {}
+inline void mss_must_be_at_least_88() {}
+inline void send_buffer_must_be_positive() {}
+inline void receive_buffer_must_hold_a_segment_and_fit_a_scaled_window() {}
+inline void delayed_ack_timeout_must_be_positive_and_below_500ms() {}
+inline void initial_cwnd_must_be_at_least_1() {}
+}  // namespace config_rule
+
+namespace detail {
+constexpr config_check config_fails(config_field field, std::string_view message, void (*rule)()) noexcept {
+    if (std::is_constant_evaluated()) rule();  // see config_rule
+    return {field, message};
+}
+}  // namespace detail
+
+// Checks every field; the first broken rule is reported.
+[[nodiscard]] constexpr config_check validate(const config& c) noexcept {
+    using detail::config_fails;
+    if (c.rto_min <= duration::zero())
+        return config_fails(config_field::rto_min, "rto_min must be positive", config_rule::rto_min_must_be_positive);
+    if (c.rto_min > c.rto_max)
+        return config_fails(config_field::rto_min, "rto_min must not exceed rto_max",
+                            config_rule::rto_min_must_not_exceed_rto_max);
+    if (c.rto_initial <= duration::zero() || c.rto_initial > c.rto_max)
+        return config_fails(config_field::rto_initial, "rto_initial must be positive and at most rto_max",
+                            config_rule::rto_initial_must_be_positive_and_at_most_rto_max);
+    if (c.syn_retries < 1 || c.syn_retries > max_syn_retries)
+        return config_fails(config_field::syn_retries, "syn_retries must be 1 to 127",
+                            config_rule::syn_retries_must_be_1_to_127);
+    if (c.synack_retries < 1 || c.synack_retries > max_syn_retries)
+        return config_fails(config_field::synack_retries, "synack_retries must be 1 to 127",
+                            config_rule::synack_retries_must_be_1_to_127);
+    if (c.syn_linear_timeouts > max_syn_retries)
+        return config_fails(config_field::syn_linear_timeouts, "syn_linear_timeouts must be at most 127",
+                            config_rule::syn_linear_timeouts_must_be_at_most_127);
+    if (c.retries2 < 1)
+        return config_fails(config_field::retries2, "retries2 must be at least 1",
+                            config_rule::retries2_must_be_at_least_1);
+    if (c.user_timeout < duration::zero())
+        return config_fails(config_field::user_timeout, "user_timeout must not be negative (zero turns it off)",
+                            config_rule::user_timeout_must_not_be_negative);
+    // The keepalive knobs are checked whether or not keepalive is on: they
+    // can be switched on later, per connection, with these values.
+    if (c.keepalive_idle <= duration::zero() || c.keepalive_idle > max_keepalive_time)
+        return config_fails(config_field::keepalive_idle, "keepalive_idle must be positive and at most 32767 s",
+                            config_rule::keepalive_idle_must_be_positive_and_at_most_32767s);
+    if (c.keepalive_interval <= duration::zero() || c.keepalive_interval > max_keepalive_time)
+        return config_fails(config_field::keepalive_interval,
+                            "keepalive_interval must be positive and at most 32767 s",
+                            config_rule::keepalive_interval_must_be_positive_and_at_most_32767s);
+    if (c.keepalive_probes < 1 || c.keepalive_probes > max_keepalive_probes)
+        return config_fails(config_field::keepalive_probes, "keepalive_probes must be 1 to 127",
+                            config_rule::keepalive_probes_must_be_1_to_127);
+    if (c.msl <= duration::zero())
+        return config_fails(config_field::msl, "msl must be positive", config_rule::msl_must_be_positive);
+    if (c.fin_timeout <= duration::zero())
+        return config_fails(config_field::fin_timeout, "fin_timeout must be positive",
+                            config_rule::fin_timeout_must_be_positive);
+    if (c.challenge_ack_limit < 1)
+        return config_fails(config_field::challenge_ack_limit, "challenge_ack_limit must be at least 1",
+                            config_rule::challenge_ack_limit_must_be_at_least_1);
+    if (c.mss < min_mss)
+        return config_fails(config_field::mss, "mss must be at least 88", config_rule::mss_must_be_at_least_88);
+    if (c.send_buffer < 1)
+        return config_fails(config_field::send_buffer, "send_buffer must be positive",
+                            config_rule::send_buffer_must_be_positive);
+    if (c.receive_buffer < c.mss || c.receive_buffer > max_window_bytes)
+        return config_fails(config_field::receive_buffer, "receive_buffer must hold one MSS and be at most 1 GiB",
+                            config_rule::receive_buffer_must_hold_a_segment_and_fit_a_scaled_window);
+    if (c.delayed_ack_timeout <= duration::zero() || c.delayed_ack_timeout >= std::chrono::milliseconds{500})
+        return config_fails(config_field::delayed_ack_timeout,
+                            "delayed_ack_timeout must be positive and below 500 ms (RFC 1122 4.2.3.2)",
+                            config_rule::delayed_ack_timeout_must_be_positive_and_below_500ms);
+    if (c.initial_cwnd < 1)
+        return config_fails(config_field::initial_cwnd, "initial_cwnd must be at least 1",
+                            config_rule::initial_cwnd_must_be_at_least_1);
+    return {};
+}
+
+static_assert(validate(config{}), "the defaults are valid");
+
+}  // namespace tcpcore
