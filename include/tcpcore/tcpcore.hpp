@@ -6,6 +6,7 @@
 #include <tcpcore/version.hpp>
 #endif
 
+// The wire format.
 #include "checksum.hpp"
 #include "format.hpp"
 #include "ip.hpp"
@@ -14,3 +15,16 @@
 #include "seq.hpp"
 #include "tcp_header.hpp"
 #include "tcp_options.hpp"
+
+// The rules the compiler checks. (arrival_proofs.hpp, the exhaustive proofs,
+// is left out: it costs seconds of compile time; include it to re-run them.)
+#include "arrival.hpp"
+#include "config.hpp"
+#include "diagram.hpp"
+#include "state.hpp"
+#include "time.hpp"
+#include "timeouts.hpp"
+#include "transitions.hpp"
+
+// Policies.
+#include "policies.hpp"
