@@ -91,7 +91,7 @@ constexpr bool well_formed(const segment_facts& f, const arrival_decision& d) {
         if (!d.has_event || (d.event != tcp_event::rcv_rst && d.event != tcp_event::rcv_rst_passive)) return false;
     }
     // Every event the decision names is a row of the transition table.
-    if (d.has_event && lookup_transition(f.state, d.event) == nullptr) return false;
+    if (d.has_event && !has_transition(f.state, d.event)) return false;
     // Only TIME-WAIT has a 2MSL timer to restart or a new incarnation to open.
     if ((d.restart_time_wait || d.action == verdict::reopen) && f.state != tcp_state::time_wait) return false;
     // The PAWS reply is an ACK and the segment goes no further (non-RST).

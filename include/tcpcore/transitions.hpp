@@ -359,8 +359,14 @@ constexpr transition_lookup_table build_lookup(const Table& t) {
 inline constexpr transition_lookup_table transition_lookup = build_lookup(transition_table);
 }  // namespace detail
 
-// The row for (state, event), or nullptr when the table has none: the event
-// does not change that state.
+// Whether (state, event) is a row: whether the event changes that state.
+[[nodiscard]] constexpr bool has_transition(tcp_state from, tcp_event e) noexcept {
+    return detail::transition_lookup.row[static_cast<std::size_t>(from)][static_cast<std::size_t>(e)] != 0xff;
+}
+
+// The row for (state, event), or nullptr when the table has none. (In
+// constant expressions prefer has_transition: g++ with -fsanitize=undefined
+// refuses to compare the address of a table element with nullptr there.)
 [[nodiscard]] constexpr const transition* lookup_transition(tcp_state from, tcp_event e) noexcept {
     const auto i = detail::transition_lookup.row[static_cast<std::size_t>(from)][static_cast<std::size_t>(e)];
     return i == 0xff ? nullptr : &transition_table[i];
@@ -371,7 +377,7 @@ static_assert(lookup_transition(tcp_state::syn_sent, tcp_event::rcv_syn)->to == 
 static_assert(lookup_transition(tcp_state::fin_wait_1, tcp_event::rcv_fin)->to == tcp_state::closing &&
                   lookup_transition(tcp_state::closing, tcp_event::rcv_ack_of_fin)->to == tcp_state::time_wait,
               "simultaneous close: FIN-WAIT-1 -> CLOSING -> TIME-WAIT");
-static_assert(lookup_transition(tcp_state::closed, tcp_event::rcv_syn) == nullptr,
+static_assert(!has_transition(tcp_state::closed, tcp_event::rcv_syn),
               "CLOSED has no segment rows: replies come from the arrival rules");
 
 }  // namespace tcpcore
