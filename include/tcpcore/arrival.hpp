@@ -28,8 +28,9 @@ namespace tcpcore {
 enum class seq_check : std::uint8_t {
     acceptable,
     unacceptable,
-    // A SYN carrying the peer's initial sequence number again: its SYN,ACK
-    // was lost (SYN-RECEIVED).
+    // A SYN carrying the peer's initial sequence number again (SYN-RECEIVED):
+    // a retransmitted SYN whose SYN,ACK was lost, or, with ACK, the peer's
+    // SYN,ACK in a simultaneous open.
     syn_duplicate,
     // A SYN beyond RCV.NXT, or with a newer timestamp: the peer starts a new
     // incarnation of the connection (TIME-WAIT, RFC 6191 / RFC 1122 4.2.2.13).
@@ -211,6 +212,12 @@ inline constexpr std::uint8_t arrival_relevant_flags =
     // would drop.
     if (syn && !ack && f.state == tcp_state::syn_received && f.seq == seq_check::syn_duplicate)
         return drop(reply_kind::syn_ack, drop_reason::duplicate_syn);
+    // Simultaneous open: in SYN-RECEIVED the peer's SYN,ACK carries its ISN
+    // again and acknowledges our SYN; it completes the handshake (Linux,
+    // RFC 5961 §4.2) where the window test alone would reject it.
+    if (syn && ack && f.state == tcp_state::syn_received && f.seq == seq_check::syn_duplicate &&
+        f.ack == ack_check::acceptable)
+        return detail::accept(tcp_event::rcv_ack_of_syn);
     if (syn && !ack && time_wait && f.seq == seq_check::syn_newer) return {verdict::reopen, reply_kind::none, false, tcp_event::rcv_syn, drop_reason::none, false};
 
     // First: the sequence number.
