@@ -143,7 +143,7 @@ inline constexpr std::uint32_t max_window_bytes = 1u << 30;   // 65535 << 14, ro
 // are not constexpr: when validate() runs in a constant expression
 // (static_assert) and a rule fails, the compiler stops at the call and prints
 // the name, e.g. "call to non-constexpr function
-// 'tcpcore::config_rule::keepalive_interval_must_be_positive()'".
+// 'tcpcore::config_rule::keepalive_interval_must_be_whole_seconds_from_1_to_32767()'".
 namespace config_rule {
 inline void rto_initial_must_be_positive_and_at_most_rto_max() {}
 inline void rto_min_must_be_positive() {}
@@ -153,8 +153,8 @@ inline void synack_retries_must_be_1_to_127() {}
 inline void syn_linear_timeouts_must_be_at_most_127() {}
 inline void retries2_must_be_at_least_1() {}
 inline void user_timeout_must_not_be_negative() {}
-inline void keepalive_idle_must_be_positive_and_at_most_32767s() {}
-inline void keepalive_interval_must_be_positive_and_at_most_32767s() {}
+inline void keepalive_idle_must_be_whole_seconds_from_1_to_32767() {}
+inline void keepalive_interval_must_be_whole_seconds_from_1_to_32767() {}
 inline void keepalive_probes_must_be_1_to_127() {}
 inline void msl_must_be_positive() {}
 inline void fin_timeout_must_be_positive() {}
@@ -201,13 +201,17 @@ constexpr config_check config_fails(config_field field, std::string_view message
                             config_rule::user_timeout_must_not_be_negative);
     // The keepalive knobs are checked whether or not keepalive is on: they
     // can be switched on later, per connection, with these values.
-    if (c.keepalive_idle <= duration::zero() || c.keepalive_idle > max_keepalive_time)
-        return config_fails(config_field::keepalive_idle, "keepalive_idle must be positive and at most 32767 s",
-                            config_rule::keepalive_idle_must_be_positive_and_at_most_32767s);
-    if (c.keepalive_interval <= duration::zero() || c.keepalive_interval > max_keepalive_time)
+    // Whole seconds, as Linux's TCP_KEEPIDLE and TCP_KEEPINTVL take them.
+    if (c.keepalive_idle <= duration::zero() || c.keepalive_idle > max_keepalive_time ||
+        c.keepalive_idle % std::chrono::seconds{1} != duration::zero())
+        return config_fails(config_field::keepalive_idle,
+                            "keepalive_idle must be whole seconds, at least 1 and at most 32767",
+                            config_rule::keepalive_idle_must_be_whole_seconds_from_1_to_32767);
+    if (c.keepalive_interval <= duration::zero() || c.keepalive_interval > max_keepalive_time ||
+        c.keepalive_interval % std::chrono::seconds{1} != duration::zero())
         return config_fails(config_field::keepalive_interval,
-                            "keepalive_interval must be positive and at most 32767 s",
-                            config_rule::keepalive_interval_must_be_positive_and_at_most_32767s);
+                            "keepalive_interval must be whole seconds, at least 1 and at most 32767",
+                            config_rule::keepalive_interval_must_be_whole_seconds_from_1_to_32767);
     if (c.keepalive_probes < 1 || c.keepalive_probes > max_keepalive_probes)
         return config_fails(config_field::keepalive_probes, "keepalive_probes must be 1 to 127",
                             config_rule::keepalive_probes_must_be_1_to_127);

@@ -1,5 +1,5 @@
 // A configuration with keepalive on and a zero probe interval.
-// expected diagnostic: keepalive_interval_must_be_positive
+// expected diagnostic: keepalive_interval_must_be_whole_seconds
 #include <tcpcore/config.hpp>
 
 namespace {

@@ -1,6 +1,6 @@
 // Harness sanity: this `_ko` twin fails, but for another reason than the one
 // expected, so the harness must report that the diagnostic does not match.
-// expected diagnostic: keepalive_interval_must_be_positive
+// expected diagnostic: keepalive_interval_must_be_whole_seconds
 #include <tcpcore/config.hpp>
 
 namespace {
