@@ -137,9 +137,9 @@ TEST_CASE("FIN-WAIT-1: an unacknowledged FIN is retransmitted at the RTO") {
     h.conn.close(at(0ms));
     const seg fin{FIN | ACK, us, peer, win, {}, {}};
     h.expect(at(0ms), {fin});
-    h.expect_nothing_until(at(1s));
-    h.expect(at(1s), {fin});
-    h.expect(at(3s), {fin});
+    h.expect_nothing_until(at(210ms));
+    h.expect(at(210ms), {fin});
+    h.expect(at(630ms), {fin});
 }
 
 TEST_CASE("close with unread data -> RST (RFC 2525 §2.17), CLOSED") {

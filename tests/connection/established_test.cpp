@@ -134,13 +134,21 @@ TEST_CASE("ESTABLISHED: a read that opens the window announces it") {
     config c = plain_config();
     c.receive_buffer = 4000;
     harness h(c);
-    h.established();
-    // The fixture offers 64000 (as after a SYN); fill what the buffer holds.
+    h.established();  // the SYN,ACK offered the whole 4000
     h.send(at(1ms), {ACK, peer, us, 64000, {}, bytes_of(text(1460))});
-    h.expect(at(1ms), {{ACK, us, peer + 1460, 64000 - 1460, {}, {}}});
-    std::uint8_t buf[2000];
-    CHECK(h.conn.recv(buf) == 1460);
-    h.expect_nothing(at(2ms));  // the advertised edge already lies beyond the buffer
+    h.expect(at(1ms), {{ACK, us, peer + 1460, 4000 - 1460, {}, {}}});
+    h.send(at(2ms), {ACK, peer + 1460, us, 64000, {}, bytes_of(text(1460))});
+    h.expect(at(2ms), {{ACK, us, peer + 2920, 4000 - 2920, {}, {}}});
+    // Reading it all opens the window to 4000, more than double the 1080
+    // offered: the update goes out at once (Linux tcp_cleanup_rbuf).
+    std::uint8_t buf[4000];
+    CHECK(h.conn.recv(buf) == 2920);
+    h.expect(at(3ms), {{ACK, us, peer + 2920, 4000, {}, {}}});
+    // A small read that opens little is not announced.
+    h.send(at(4ms), {ACK, peer + 2920, us, 64000, {}, bytes_of(text(1000))});
+    h.recv(at(4ms));
+    CHECK(h.conn.recv(std::span(buf, 10)) == 10);
+    h.expect_nothing(at(5ms));
 }
 
 TEST_CASE("ESTABLISHED: the advertised right edge never moves left") {
@@ -148,7 +156,7 @@ TEST_CASE("ESTABLISHED: the advertised right edge never moves left") {
     c.receive_buffer = 3000;
     harness h(c);
     h.established();
-    seq32 edge = peer + 64000;
+    seq32 edge = peer + 3000;  // what the SYN,ACK offered
     for (int i = 0; i < 5; ++i) {
         h.send(at(std::chrono::milliseconds{i + 1}), {ACK, peer + static_cast<std::uint32_t>(i * 500), us, 64000, {},
                                                       bytes_of(text(500))});
@@ -163,19 +171,19 @@ TEST_CASE("ESTABLISHED: the advertised right edge never moves left") {
 TEST_CASE("ESTABLISHED: zero window -> probes at RTO, backing off, until the window opens") {
     harness h;
     h.established();
-    h.send(at(0ms), {ACK, peer, us, 0, {}, {}});  // the peer's window closes
+    h.send(at(0ms), {ACK, peer + 1, us, 0, {}, {}});  // the peer's window closes (a newer segment)
     h.write(at(0ms), "data");
-    h.expect_nothing_until(at(1s));  // no RTT sample yet: RTO 1 s
+    h.expect_nothing_until(at(210ms));  // RTO 210 ms
     // A probe: ACK with seq = SND.UNA - 1, no data (Linux).
     const seg probe{ACK, us - 1, peer, our_window, {}, {}};
-    h.expect(at(1s), {probe});
-    h.send(at(1s), {ACK, peer, us, 0, {}, {}});  // answered, still closed
-    h.expect_nothing_until(at(3s));
-    h.expect(at(3s), {probe});  // 2 s later: backed off
-    h.send(at(3s), {ACK, peer, us, 0, {}, {}});
-    h.expect_nothing_until(at(7s));
-    h.send(at(4s), {ACK, peer, us, 1000, {}, {}});  // the window opens
-    h.expect(at(4s), {{PSH | ACK, us, peer, our_window, {}, bytes_of("data")}});
+    h.expect(at(210ms), {probe});
+    h.send(at(210ms), {ACK, peer + 1, us, 0, {}, {}});  // answered, still closed
+    h.expect_nothing_until(at(630ms));
+    h.expect(at(630ms), {probe});  // 420 ms later: backed off
+    h.send(at(630ms), {ACK, peer + 1, us, 0, {}, {}});
+    h.expect_nothing_until(at(1470ms));
+    h.send(at(1s), {ACK, peer + 1, us, 1000, {}, {}});  // the window opens
+    h.expect(at(1s), {{PSH | ACK, us, peer, our_window, {}, bytes_of("data")}});
 }
 
 TEST_CASE("ESTABLISHED: unanswered zero-window probes give up after retries2 (Linux tcp_probe_timer)") {
@@ -183,11 +191,11 @@ TEST_CASE("ESTABLISHED: unanswered zero-window probes give up after retries2 (Li
     c.retries2 = 3;
     harness h(c);
     h.established();
-    h.send(at(0ms), {ACK, peer, us, 0, {}, {}});
+    h.send(at(0ms), {ACK, peer + 1, us, 0, {}, {}});
     h.write(at(0ms), "data");
-    for (auto t : {1s, 3s, 7s}) h.expect(at(t), {{ACK, us - 1, peer, our_window, {}, {}}});
-    h.expect_nothing_until(at(15s));
-    h.expect_nothing(at(15s));
+    for (auto t : {210ms, 630ms, 1470ms}) h.expect(at(t), {{ACK, us - 1, peer, our_window, {}, {}}});
+    h.expect_nothing_until(at(3150ms));
+    h.expect_nothing(at(3150ms));
     CHECK(h.conn.state() == tcp_state::closed);
     CHECK(h.conn.error() == std::errc::timed_out);
 }

@@ -218,18 +218,3 @@ TEST_CASE("MSS negotiation: the smaller of the peer's and ours; 536 when the pee
     h.send(at(1ms), {SYN | ACK, remote_iss, local_iss + 1, 5000, {}, {}});
     CHECK(h.conn.info().send_mss == 536);
 }
-
-TEST_CASE("fixtures: established() equals ESTABLISHED reached by a passive handshake") {
-    harness real;
-    open_passive(real);
-    real.send(at(0ms), {SYN, remote_iss, {}, 64000, mss_option(1460), {}});
-    real.recv(at(0ms));
-    real.send(at(0ms), {ACK, remote_iss + 1, local_iss + 1, 64000, {}, {}});
-    real.conn.take_events();
-
-    harness fixture;
-    fixture.established();
-    auto a = detail::test_access::snap(real.conn);
-    auto b = detail::test_access::snap(fixture.conn);
-    CHECK(a == b);
-}

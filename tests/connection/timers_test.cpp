@@ -210,8 +210,9 @@ TEST_CASE("keepalive: no probes while data is outstanding (the retransmission ti
     h.established();
     h.write(at(0ms), "x");
     h.recv(at(0ms));
-    // RTO 1 s (no sample): retransmissions, not probes.
-    h.expect(at(1s), {{PSH | ACK, us, peer, 64000, {}, bytes_of("x")}});
+    // RTO 210 ms: retransmissions, not probes.
+    h.expect(at(210ms), {{PSH | ACK, us, peer, 64000, {}, bytes_of("x")}});
+    h.expect(at(630ms), {{PSH | ACK, us, peer, 64000, {}, bytes_of("x")}});
     h.send(at(1500ms), {ACK, peer, us + 1, 64000, {}, {}});
     // Idle from the ACK: first probe at 3.5 s.
     h.expect_nothing_until(at(3500ms));

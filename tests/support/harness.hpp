@@ -29,53 +29,142 @@ struct test_access {
     static void set_state(C& c, tcp_state s) {
         c.state_ = s;
     }
+    // A peer MSS other than the fixtures' 1460 (with the initial window it implies).
+    template <class C>
+    static void set_send_mss(C& c, std::uint16_t mss) {
+        c.snd_mss_ = mss;
+        c.cwnd_ = c.cfg_->initial_cwnd * std::uint32_t{mss};
+    }
     // Everything that decides the engine's future behaviour, for comparing a
     // fixture built directly with a state reached the real way.
     struct snapshot {
         tcp_state state;
         four_tuple tuple;
-        seq32 snd_una, snd_nxt, snd_wl1, rcv_nxt, rcv_adv, last_ack_sent;
-        std::uint32_t snd_wnd, max_snd_wnd, cwnd, ssthresh;
+        seq32 snd_una, snd_nxt, snd_wl1, rtx_next, recover, rcv_nxt, rcv_adv, last_ack_sent, rtt_seq;
+        std::uint32_t snd_wnd, max_snd_wnd, cwnd, ssthresh, srtt_us, rttvar_us;
         std::uint16_t snd_mss, rcv_mss;
         std::uint8_t snd_ws, rcv_ws;
         std::uint32_t flags;
-        bool rtx_armed;
-        time_point rtx_deadline;
+        time_point rtx_deadline, last_rcv;
         std::uint32_t sbuf_len, rbuf_len;
         std::uint32_t ts_recent;
-        std::uint8_t retransmits, probes_out;
+        std::uint8_t retransmits, probes_out, error;
 
         friend bool operator==(const snapshot&, const snapshot&) = default;
     };
     template <class C>
     static snapshot snap(const C& c) {
-        return {c.state_,    c.tuple_,    c.snd_una_,    c.snd_nxt_, c.snd_wl1_,  c.rcv_nxt_,   c.rcv_adv_,
-                c.last_ack_sent_, c.snd_wnd_, c.max_snd_wnd_, c.cwnd_, c.ssthresh_, c.snd_mss_, c.rcv_mss_,
-                c.snd_ws_,   c.rcv_ws_,   c.flags_,      (c.flags_ & C::f_rtx_armed) != 0,
-                (c.flags_ & C::f_rtx_armed) ? c.rtx_deadline_ : time_point{},
-                c.sbuf_len_, c.rbuf_len_, c.ts_recent_, c.retransmits_, c.probes_out_};
+        const bool armed = (c.flags_ & C::f_rtx_armed) != 0;
+        const bool timing = (c.flags_ & C::f_rtt_timing) != 0;
+        return {c.state_,       c.tuple_,      c.snd_una_,   c.snd_nxt_,     c.snd_wl1_,   c.rtx_next_,
+                c.recover_,     c.rcv_nxt_,    c.rcv_adv_,   c.last_ack_sent_, timing ? c.rtt_seq_ : seq32{},
+                c.snd_wnd_, c.max_snd_wnd_,
+                c.cwnd_,        c.ssthresh_,   c.srtt_us_,   c.rttvar_us_,   c.snd_mss_,   c.rcv_mss_,
+                c.snd_ws_,      c.rcv_ws_,     c.flags_,     armed ? c.rtx_deadline_ : time_point{},
+                c.last_rcv_,    c.sbuf_len_,   c.rbuf_len_,  c.ts_recent_,   c.retransmits_, c.probes_out_,
+                c.error_};
     }
 
-    // Builds a synchronized connection directly: the variables a completed
-    // handshake at time `t` leaves, without running it (no options
-    // negotiated, peer MSS `mss`, peer window `peer_window`).
+    // Direct construction, field by field. Each builds what the real way
+    // leaves behind (tests/connection/fixtures_test.cpp proves it for every
+    // state): a passive open whose SYN arrives at -rtt and is answered at
+    // once, the SYN,ACK acked at 0 ms (the one RTT sample), no options but
+    // MSS 1460, windows 64000. Later steps come 1 ms apart.
     template <class C>
-    static void make_synchronized(C& c, tcp_state s, time_point t, const four_tuple& tuple, seq32 iss, seq32 irs,
-                                  std::uint16_t peer_window, std::uint16_t mss, std::uint32_t receive_window) {
-        c.reset_variables(t, iss, 0);
+    static void make_state(C& c, tcp_state s, const four_tuple& tuple, seq32 iss, seq32 irs, duration rtt) {
+        using std::chrono::milliseconds;
+        const time_point t0 = time_point{} - rtt;
+        const time_point t1{};
+        c.reset_variables(t0, iss, 0);
         c.tuple_ = tuple;
-        c.flags_ |= C::f_bound_remote;
-        c.state_ = s;
-        c.snd_una_ = c.snd_nxt_ = c.rtx_next_ = iss + 1;
-        c.recover_ = iss;
-        c.snd_wl1_ = irs + 1;  // the handshake's last ACK updated the window
-        c.snd_wnd_ = c.max_snd_wnd_ = peer_window;
+        c.flags_ |= C::f_passive | C::f_bound_remote;
+        if (s == tcp_state::listen) {
+            c.tuple_.remote = {};
+            c.flags_ &= ~C::f_bound_remote;
+            c.state_ = s;
+            return;
+        }
+        c.snd_nxt_ = iss + 1;
         c.rcv_nxt_ = c.last_ack_sent_ = irs + 1;
-        c.rcv_adv_ = irs + 1 + receive_window;
-        c.snd_mss_ = mss;
-        c.rcv_mss_ = static_cast<std::uint16_t>(std::min<std::uint32_t>(c.cfg_->mss, 536));
-        c.cwnd_ = c.cfg_->initial_cwnd * std::uint32_t{mss};
-        c.last_rcv_ = t;
+        c.rcv_adv_ = irs + 1 + std::min<std::uint32_t>(c.cfg_->receive_buffer, 0xffff);
+        c.snd_wl1_ = irs;
+        c.snd_wnd_ = c.max_snd_wnd_ = 64000;
+        c.snd_mss_ = 1460;
+        c.rcv_mss_ = 536;
+        c.cwnd_ = c.cfg_->initial_cwnd * 1460u;
+        c.state_ = tcp_state::syn_received;
+        c.flags_ |= C::f_rtt_timing;
+        c.rtt_seq_ = iss + 1;
+        c.rtt_start_us_ = detail::us32(t0);
+        c.rtx_deadline_ = t0 + c.cfg_->rto_initial;
+        c.flags_ |= C::f_rtx_armed;
+        if (s == tcp_state::syn_received) return;
+
+        // The ACK of our SYN,ACK at t1.
+        c.snd_una_ = c.rtx_next_ = iss + 1;
+        c.snd_wl1_ = irs + 1;
+        c.take_rtt_sample(rtt);
+        c.flags_ &= ~(C::f_rtt_timing | C::f_rtx_armed);
+        c.last_rcv_ = t1;
+        c.state_ = tcp_state::established;
+        if (s == tcp_state::established) return;
+
+        const time_point t2 = t1 + milliseconds{1};  // later steps, 1 ms apart
+        const time_point t3 = t2 + milliseconds{1};
+        auto our_fin = [&](time_point at) {
+            c.flags_ |= C::f_shutdown | C::f_fin_sent;
+            c.snd_nxt_ = c.snd_una_ + 1;
+            c.rtx_deadline_ = at + c.current_rto();
+            c.flags_ |= C::f_rtx_armed | C::f_rtt_timing;  // the FIN is timed like data
+            c.rtt_seq_ = c.snd_nxt_;
+            c.rtt_start_us_ = detail::us32(at);
+        };
+        // The ACK of our FIN sent at t2, arriving at t3: an RTT sample and one
+        // byte of slow start.
+        auto fin_acked = [&] {
+            c.snd_una_ = c.rtx_next_ = c.snd_nxt_;
+            c.take_rtt_sample(t3 - t2);
+            c.cwnd_ += 1;
+            c.flags_ &= ~(C::f_rtx_armed | C::f_rtt_timing);
+        };
+        auto their_fin = [&](time_point at) {
+            c.rcv_nxt_ = c.rcv_nxt_ + 1;
+            c.last_ack_sent_ = c.rcv_nxt_;
+            c.flags_ |= C::f_fin_received;
+            c.last_rcv_ = at;
+        };
+        switch (s) {
+            case tcp_state::fin_wait_1:  // shutdown at t2
+                our_fin(t2);
+                break;
+            case tcp_state::fin_wait_2:  // shutdown at t2, its ACK at t3
+                our_fin(t2);
+                fin_acked();
+                c.last_rcv_ = t3;
+                break;
+            case tcp_state::close_wait:  // their FIN at t2
+                their_fin(t2);
+                c.snd_wl1_ = irs + 1;
+                break;
+            case tcp_state::closing:  // shutdown at t2, their FIN (not acking ours) at t3
+                our_fin(t2);
+                their_fin(t3);
+                break;
+            case tcp_state::last_ack:  // their FIN at t2, our close at t3
+                their_fin(t2);
+                our_fin(t3);
+                c.flags_ |= C::f_orphan;
+                break;
+            case tcp_state::time_wait:  // shutdown at t2, their FIN acking ours at t3
+                our_fin(t2);
+                fin_acked();
+                their_fin(t3);
+                c.rtx_deadline_ = t3 + time_wait_duration(c.cfg_->msl);
+                c.flags_ |= C::f_rtx_armed;
+                break;
+            default: break;
+        }
+        c.state_ = s;
     }
 };
 }  // namespace tcpcore::detail
@@ -86,14 +175,16 @@ struct StringMaker<tcpcore::detail::test_access::snapshot> {
     static std::string convert(const tcpcore::detail::test_access::snapshot& s) {
         std::ostringstream os;
         os << "{" << tcpcore::to_string(s.state) << " snd_una " << s.snd_una.raw() << " snd_nxt " << s.snd_nxt.raw()
-           << " wl1 " << s.snd_wl1.raw() << " rcv_nxt " << s.rcv_nxt.raw() << " rcv_adv " << s.rcv_adv.raw()
-           << " last_ack_sent " << s.last_ack_sent.raw() << " snd_wnd " << s.snd_wnd << " max_snd_wnd "
-           << s.max_snd_wnd << " cwnd " << s.cwnd << " ssthresh " << s.ssthresh << " snd_mss " << s.snd_mss
-           << " rcv_mss " << s.rcv_mss << " ws " << unsigned{s.snd_ws} << "/" << unsigned{s.rcv_ws} << " flags 0x"
-           << std::hex << s.flags << std::dec << " rtx " << s.rtx_armed << "@"
-           << s.rtx_deadline.time_since_epoch().count() << " sbuf " << s.sbuf_len << " rbuf " << s.rbuf_len
-           << " ts_recent " << s.ts_recent << " retransmits " << unsigned{s.retransmits} << " probes "
-           << unsigned{s.probes_out} << "}";
+           << " wl1 " << s.snd_wl1.raw() << " rtx_next " << s.rtx_next.raw() << " recover " << s.recover.raw()
+           << " rcv_nxt " << s.rcv_nxt.raw() << " rcv_adv " << s.rcv_adv.raw() << " last_ack_sent "
+           << s.last_ack_sent.raw() << " snd_wnd " << s.snd_wnd << " max_snd_wnd " << s.max_snd_wnd << " cwnd "
+           << s.cwnd << " ssthresh " << s.ssthresh << " srtt " << s.srtt_us << " rttvar " << s.rttvar_us
+           << " snd_mss " << s.snd_mss << " rcv_mss " << s.rcv_mss << " ws " << unsigned{s.snd_ws} << "/"
+           << unsigned{s.rcv_ws} << " flags 0x" << std::hex << s.flags << std::dec << " rtx@"
+           << s.rtx_deadline.time_since_epoch().count() << " last_rcv " << s.last_rcv.time_since_epoch().count()
+           << " sbuf " << s.sbuf_len << " rbuf " << s.rbuf_len << " ts_recent " << s.ts_recent << " retransmits "
+           << unsigned{s.retransmits} << " probes " << unsigned{s.probes_out} << " error " << unsigned{s.error}
+           << "}";
         return os.str();
     }
 };
@@ -251,13 +342,71 @@ struct basic_harness {
         return *r;
     }
 
-    // --- Fixtures: each state built directly --------------------------------
-    // ESTABLISHED at t = 0 after a passive open: we are 10000/10001, the
-    // peer 20000/20001, no options but MSS 1460 both ways, peer window 64000.
-    void established(time_point t = time_point{}) {
-        detail::test_access::make_synchronized(conn, tcp_state::established, t, tuple(), local_iss, remote_iss, 64000,
-                                               1460, 64000);
-        detail::test_access::flags(conn) |= 1u << 0;  // passive open
+    // --- Fixtures ---------------------------------------------------------------
+    // The handshake every fixture starts from: the peer's SYN at -10 ms, our
+    // SYN,ACK at once, its ACK at 0 ms. ESTABLISHED begins at 0 with an RTT
+    // of 10 ms measured, so the RTO is 210 ms (SPEC.md §4). Later steps come
+    // 1 ms apart.
+    static constexpr duration handshake_rtt = std::chrono::milliseconds{10};
+    static constexpr time_point t_syn = time_point{} - handshake_rtt;
+    static constexpr time_point t_established{};
+    static constexpr time_point t_step2 = t_established + std::chrono::milliseconds{1};
+    static constexpr time_point t_step3 = t_step2 + std::chrono::milliseconds{1};
+
+    // State s, built directly from its variables.
+    void fixture(tcp_state s) {
+        detail::test_access::make_state(conn, s, tuple(), local_iss, remote_iss, handshake_rtt);
+        conn.take_events();
+    }
+    void established() { fixture(tcp_state::established); }
+
+    // State s, reached the real way: calls and segments.
+    void reach(tcp_state s) {
+        const seq32 us = local_iss + 1, peer = remote_iss + 1;
+        REQUIRE(!conn.open_passive(t_syn, {local_ip, local_port}, local_iss));
+        if (s == tcp_state::listen) return;
+        send(t_syn, {SYN, remote_iss, {}, 64000, mss_option(1460), {}});
+        recv(t_syn);
+        if (s == tcp_state::syn_received) return;
+        send(t_established, {ACK, peer, us, 64000, {}, {}});
+        recv(t_established);
+        switch (s) {
+            case tcp_state::established: break;
+            case tcp_state::fin_wait_1:
+                REQUIRE(!conn.shutdown(t_step2));
+                recv(t_step2);
+                break;
+            case tcp_state::fin_wait_2:
+                REQUIRE(!conn.shutdown(t_step2));
+                recv(t_step2);
+                send(t_step3, {ACK, peer, us + 1, 64000, {}, {}});
+                recv(t_step3);
+                break;
+            case tcp_state::close_wait:
+                send(t_step2, {FIN | ACK, peer, us, 64000, {}, {}});
+                recv(t_step2);
+                break;
+            case tcp_state::closing:
+                REQUIRE(!conn.shutdown(t_step2));
+                recv(t_step2);
+                send(t_step3, {FIN | ACK, peer, us, 64000, {}, {}});
+                recv(t_step3);
+                break;
+            case tcp_state::last_ack:
+                send(t_step2, {FIN | ACK, peer, us, 64000, {}, {}});
+                recv(t_step2);
+                REQUIRE(!conn.close(t_step3));
+                recv(t_step3);
+                break;
+            case tcp_state::time_wait:
+                REQUIRE(!conn.shutdown(t_step2));
+                recv(t_step2);
+                send(t_step3, {FIN | ACK, peer, us + 1, 64000, {}, {}});
+                recv(t_step3);
+                break;
+            default: FAIL("no real-way builder for " << to_string(s));
+        }
+        REQUIRE(conn.state() == s);
         conn.take_events();
     }
 };

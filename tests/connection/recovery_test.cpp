@@ -1,0 +1,100 @@
+// Loss recovery: fast retransmit and NewReno partial ACKs (RFC 5681, RFC 6582),
+// the retransmission timeout's go-back-N, and the congestion-control policy.
+
+#include "../support/harness.hpp"
+
+using namespace tcpcore;
+using namespace tcpcore::test;
+
+namespace {
+constexpr seq32 us = local_iss + 1;
+constexpr seq32 peer = remote_iss + 1;
+
+// ESTABLISHED at 0 (RTO 210 ms) with a peer MSS of 1000, for round numbers.
+template <class H>
+void established_with_mss_1000(H& h) {
+    h.fixture(tcp_state::established);
+    detail::test_access::set_send_mss(h.conn, 1000);
+}
+
+seg data_at(std::uint32_t offset, std::size_t len = 1000, std::uint8_t flags = ACK) {
+    return {flags, us + offset, peer, 64000, {}, bytes_of(std::string(len, 'x'))};
+}
+seg ack_of(std::uint32_t offset, std::uint16_t window = 64000) { return {ACK, peer, us + offset, window, {}, {}}; }
+}  // namespace
+
+TEST_CASE("recovery: three duplicate ACKs -> fast retransmit; ssthresh = flight / 2 (RFC 5681)") {
+    harness h;
+    established_with_mss_1000(h);
+    h.write(at(0ms), std::string(6000, 'x'));
+    REQUIRE(h.recv(at(0ms)).size() == 6);
+    h.send(at(10ms), ack_of(0));  // duplicates: SND.UNA, no data, window unchanged
+    h.send(at(11ms), ack_of(0));
+    h.expect_nothing(at(11ms));
+    h.send(at(12ms), ack_of(0));
+    h.expect(at(12ms), {data_at(0)});
+    const auto info = h.conn.info();
+    CHECK(info.ssthresh == 3000);         // 6000 in flight / 2
+    CHECK(info.cwnd == 3000 + 3 * 1000);  // RFC 6582: inflated by the three duplicates
+}
+
+TEST_CASE("recovery: a partial ACK retransmits the next hole at once; the full ACK ends recovery (RFC 6582)") {
+    harness h;
+    established_with_mss_1000(h);
+    h.write(at(0ms), std::string(6000, 'x'));
+    h.recv(at(0ms));
+    for (int i = 0; i < 3; ++i) h.send(at(10ms), ack_of(0));
+    h.expect(at(10ms), {data_at(0)});
+    // Segments 0 and 2 were lost: the ACK for the retransmission stops at 1000.
+    h.send(at(20ms), ack_of(1000));
+    h.expect(at(20ms), {data_at(1000)});
+    h.send(at(30ms), ack_of(6000, 64000));
+    const auto info = h.conn.info();
+    // RFC 6582 §3.2 step 3 (1): cwnd = min(ssthresh, max(FlightSize, SMSS) +
+    // SMSS), no burst after recovery: min(3000, 0 + 1000 + 1000).
+    CHECK(info.cwnd == 2000);
+    CHECK(info.ssthresh == 3000);
+    CHECK(info.bytes_in_flight == 0);
+}
+
+TEST_CASE("recovery: the RTO retransmits from SND.UNA with cwnd one segment, then slow start") {
+    harness h;
+    established_with_mss_1000(h);
+    h.write(at(0ms), std::string(4000, 'x'));
+    REQUIRE(h.recv(at(0ms)).size() == 4);
+    h.expect_nothing_until(at(210ms));
+    h.expect(at(210ms), {data_at(0)});  // one segment: cwnd = 1 MSS
+    CHECK(h.conn.info().cwnd == 1000);
+    CHECK(h.conn.info().ssthresh == 2000);  // 4000 / 2
+    h.send(at(300ms), ack_of(1000));
+    // cwnd 2000: the next two go again (the peer did not get them either).
+    h.expect(at(300ms), {data_at(1000), data_at(2000)});
+    h.send(at(400ms), ack_of(4000));
+    CHECK(h.conn.info().bytes_in_flight == 0);
+}
+
+TEST_CASE("congestion control: CUBIC keeps 70% of the window on a loss, NewReno half") {
+    basic_harness<basic_connection<cubic>> c;
+    established_with_mss_1000(c);
+    c.write(at(0ms), std::string(10000, 'x'));
+    REQUIRE(c.recv(at(0ms)).size() == 10);
+    for (int i = 0; i < 3; ++i) c.send(at(10ms), ack_of(0));
+    CHECK(c.conn.info().ssthresh == 7000);  // beta 0.7 of cwnd 10000
+
+    harness n;
+    established_with_mss_1000(n);
+    n.write(at(0ms), std::string(10000, 'x'));
+    n.recv(at(0ms));
+    for (int i = 0; i < 3; ++i) n.send(at(10ms), ack_of(0));
+    CHECK(n.conn.info().ssthresh == 5000);
+}
+
+TEST_CASE("congestion control: slow start doubles per round trip, then congestion avoidance adds a segment") {
+    harness h;
+    established_with_mss_1000(h);
+    h.write(at(0ms), std::string(60000, 'x'));
+    CHECK(h.recv(at(0ms)).size() == 10);
+    // Each ACK of a segment grows cwnd by one MSS.
+    for (std::uint32_t i = 1; i <= 10; ++i) h.send(at(10ms), ack_of(i * 1000));
+    CHECK(h.conn.info().cwnd == 20000);
+}
