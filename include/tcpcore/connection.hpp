@@ -40,6 +40,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <system_error>
 #include <utility>
@@ -157,6 +158,84 @@ public:
         if (remote.port != 0) flags_ |= f_bound_remote | f_fixed_remote;
         apply(now, tcp_event::open_passive);
         return {};
+    }
+
+    // What a SYN cookie remembered of the peer's SYN (RFC 4987 §3.6): the
+    // endpoint validated the cookie in an ACK and decoded these.
+    struct cookie_syn {
+        std::uint16_t mss = 536;
+        std::optional<std::uint8_t> window_scale;  // only when timestamps carried it
+        bool sack_permitted = false;
+        std::optional<std::uint32_t> ts_recent;    // the ACK's TSval, when timestamps are on
+        std::uint16_t window = 0;                  // the window in the peer's SYN (unscaled)
+    };
+
+    // Opens straight from a validated SYN cookie: the SYN and our SYN,ACK
+    // happened without state; `ack` is the segment whose ACK carried the
+    // cookie (SEG.ACK = iss + 1). The connection passes LISTEN and
+    // SYN-RECEIVED through their table rows and then takes `ack` normally.
+    segment_outcome open_from_cookie(time_point now, const four_tuple& t, seq32 iss, std::uint32_t ts_offset,
+                                     const cookie_syn& syn, const tcp_segment_view& ack) {
+        if (state_ != tcp_state::closed) return {segment_result::not_for_us, drop_reason::none};
+        reset_variables(now, iss, ts_offset);
+        tuple_ = t;
+        flags_ |= f_passive | f_bound_remote;
+        apply(now, tcp_event::open_passive);
+        // The SYN as the cookie recalls it.
+        const seq32 irs = ack.seq() - 1;
+        rcv_nxt_ = last_ack_sent_ = irs + 1;
+        rcv_adv_ = rcv_nxt_ + std::min<std::uint32_t>(receive_capacity(), 0xffff);
+        snd_wl1_ = irs;
+        snd_wnd_ = max_snd_wnd_ = syn.window;
+        if (cfg_->window_scaling && syn.window_scale) {
+            flags_ |= f_ws;
+            snd_ws_ = *syn.window_scale;
+            rcv_ws_ = detail::window_scale_for(cfg_->receive_buffer);
+        }
+        if (cfg_->sack && syn.sack_permitted) flags_ |= f_sack;
+        if (cfg_->timestamps && syn.ts_recent) {
+            flags_ |= f_ts | f_ts_recent;
+            ts_recent_ = *syn.ts_recent;
+        }
+        std::uint32_t mss = std::min<std::uint32_t>(syn.mss, cfg_->mss);
+        if (flags_ & f_ts) mss -= timestamps_option_length;
+        snd_mss_ = static_cast<std::uint16_t>(mss);
+        rcv_mss_ = static_cast<std::uint16_t>(std::min<std::uint32_t>(cfg_->mss, default_peer_mss));
+        cwnd_ = cfg_->initial_cwnd * mss;
+        apply(now, tcp_event::rcv_syn);
+        // ... and our SYN,ACK, already sent by the cookie path.
+        flags_ &= ~f_syn_due;
+        snd_nxt_ = iss + 1;
+        return on_segment(now, ack, t.remote.address, t.local.address);
+    }
+
+    // What a TIME-WAIT connection must remember, in 64 bytes, to answer
+    // segments for 2 MSL: the endpoint keeps this instead of the connection.
+    struct time_wait_record {
+        four_tuple tuple;
+        seq32 snd_nxt;
+        seq32 rcv_nxt;
+        std::uint32_t ts_recent = 0;
+        std::uint32_t ts_offset = 0;
+        std::uint16_t window = 0;  // the window field our ACKs carry
+        bool timestamps = false;
+    };
+
+    // Hands a TIME-WAIT connection off: returns what answering its segments
+    // takes and leaves the connection CLOSED (RFC 9293 ABORT in TIME-WAIT:
+    // delete the TCB, send nothing). Data already received stays readable.
+    [[nodiscard]] time_wait_record hand_off_time_wait(time_point now) {
+        TCPCORE_ASSERT(state_ == tcp_state::time_wait);
+        time_wait_record r;
+        r.tuple = tuple_;
+        r.snd_nxt = snd_nxt_;
+        r.rcv_nxt = rcv_nxt_;
+        r.ts_recent = ts_recent_;
+        r.ts_offset = ts_offset_;
+        r.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(advertised_window_now() >> rcv_ws_, 0xffff));
+        r.timestamps = (flags_ & f_ts) != 0;
+        if (state_ == tcp_state::time_wait) apply(now, tcp_event::abort);
+        return r;
     }
 
     // Queues bytes for sending; returns how many it took (0 when the send
@@ -565,6 +644,7 @@ private:
                 break;
             case tcp_state::established:
                 events_ |= connection_events::connected;
+                flags_ &= ~f_syn_due;
                 retransmits_ = 0;
                 disarm_rtx();
                 last_rcv_ = now;

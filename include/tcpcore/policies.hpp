@@ -9,10 +9,14 @@
 // A bundle whose member does not model its concept fails to compile with the
 // concept's name and the requirement it misses.
 
+#include "congestion.hpp"
+#include "isn.hpp"
 #include "policies/allocator.hpp"
 #include "policies/clock.hpp"
 #include "policies/io.hpp"
 #include "policies/timer.hpp"
+#include "policies/timer_heap.hpp"
+#include "policies/timer_wheel.hpp"
 
 namespace tcpcore {
 
@@ -20,7 +24,9 @@ struct default_policies {
     using clock = steady_clock_source;
     using io = capture_io;
     using allocator = std_allocator;
-    using timer = timer_list;
+    using timer = timing_wheel<>;  // O(1); timer_heap and timer_list are the alternatives
+    using congestion_control = newreno;
+    using isn = rfc6528_isn;  // a random key per endpoint unless one is given
 };
 
 template <class P>
@@ -29,8 +35,11 @@ concept policy_bundle = requires {
     typename P::io;
     typename P::allocator;
     typename P::timer;
+    typename P::congestion_control;
+    typename P::isn;
 } && clock_policy<typename P::clock> && io_policy<typename P::io> && allocator_policy<typename P::allocator> &&
-    timer_policy<typename P::timer>;
+    timer_policy<typename P::timer> && congestion_control<typename P::congestion_control> &&
+    isn_policy<typename P::isn>;
 
 static_assert(policy_bundle<default_policies>);
 
