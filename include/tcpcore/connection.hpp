@@ -461,39 +461,29 @@ public:
         return {};
     }
     config_check set_keepalive_idle(duration d) noexcept {
-        config c = *cfg_;
-        c.keepalive_idle = d;
-        if (const auto check = validate(c); !check) return check;
-        keepalive_idle_s_ = whole_seconds(d);
-        return {};
+        const auto check = check_setting(&config::keepalive_idle, d);
+        if (check) keepalive_idle_s_ = whole_seconds(d);
+        return check;
     }
     config_check set_keepalive_interval(duration d) noexcept {
-        config c = *cfg_;
-        c.keepalive_interval = d;
-        if (const auto check = validate(c); !check) return check;
-        keepalive_interval_s_ = whole_seconds(d);
-        return {};
+        const auto check = check_setting(&config::keepalive_interval, d);
+        if (check) keepalive_interval_s_ = whole_seconds(d);
+        return check;
     }
     config_check set_keepalive_probes(std::uint8_t n) noexcept {
-        config c = *cfg_;
-        c.keepalive_probes = n;
-        if (const auto check = validate(c); !check) return check;
-        keepalive_probes_ = n;
-        return {};
+        const auto check = check_setting(&config::keepalive_probes, n);
+        if (check) keepalive_probes_ = n;
+        return check;
     }
     config_check set_user_timeout(duration d) noexcept {
-        config c = *cfg_;
-        c.user_timeout = d;
-        if (const auto check = validate(c); !check) return check;
-        user_timeout_ms_ = to_ms(d);
-        return {};
+        const auto check = check_setting(&config::user_timeout, d);
+        if (check) user_timeout_ms_ = to_ms(d);
+        return check;
     }
     config_check set_syn_retries(std::uint8_t n) noexcept {
-        config c = *cfg_;
-        c.syn_retries = n;
-        if (const auto check = validate(c); !check) return check;
-        syn_retries_ = n;
-        return {};
+        const auto check = check_setting(&config::syn_retries, n);
+        if (check) syn_retries_ = n;
+        return check;
     }
     config_check set_nodelay(bool on) noexcept {
         if (on) flags_ |= f_nodelay;
@@ -1569,6 +1559,15 @@ private:
     }
 
     // ---- Misc ----------------------------------------------------------------
+    // A per-connection value is checked as the whole configuration would be
+    // with it, so the same rules (and messages) apply.
+    template <class T>
+    [[nodiscard]] config_check check_setting(T config::*field, T value) const noexcept {
+        config c = *cfg_;
+        c.*field = value;
+        return validate(c);
+    }
+
     [[nodiscard]] detail::seq_ranges<3> sacked() noexcept { return {sacked_, sacked_count_}; }
     [[nodiscard]] detail::const_seq_ranges<3> sacked() const noexcept { return {sacked_, sacked_count_}; }
     [[nodiscard]] detail::seq_ranges<3> ooo() noexcept { return {ooo_, ooo_count_}; }
