@@ -98,6 +98,17 @@ struct connection_info {
     std::uint32_t receive_queue;  // bytes readable
 };
 
+// Sees every state change as it happens, with the table row that made it:
+// for logs ("SYN-SENT => ESTABLISHED on rcv SYN,ACK"), or for checkers that
+// prove every change is a row. The default does nothing and costs nothing.
+template <class T>
+concept transition_tracer = requires(T& t, const transition& row) { t.on_transition(row); };
+
+struct no_tracer {
+    constexpr void on_transition(const transition&) const noexcept {}
+};
+static_assert(transition_tracer<no_tracer>);
+
 namespace detail {
 struct test_access;  // tests reach internals through this, never through macros
 
@@ -117,13 +128,16 @@ constexpr std::uint8_t window_scale_for(std::uint32_t buffer) noexcept {
 }
 }  // namespace detail
 
-template <congestion_control CC = newreno, allocator_policy Alloc = std_allocator>
+template <congestion_control CC = newreno, allocator_policy Alloc = std_allocator,
+          transition_tracer Tracer = no_tracer>
 class basic_connection {
 public:
-    explicit basic_connection(const config& cfg, Alloc alloc = {}, CC cc = {}) noexcept
-        : cfg_(&cfg), cc_(std::move(cc)), alloc_(std::move(alloc)) {
+    explicit basic_connection(const config& cfg, Alloc alloc = {}, CC cc = {}, Tracer tracer = {}) noexcept
+        : cfg_(&cfg), cc_(std::move(cc)), alloc_(std::move(alloc)), tracer_(std::move(tracer)) {
         load_defaults();
     }
+
+    [[nodiscard]] Tracer& tracer() noexcept { return tracer_; }
     basic_connection(const basic_connection&) = delete;
     basic_connection& operator=(const basic_connection&) = delete;
     ~basic_connection() { release_buffers(); }
@@ -608,6 +622,7 @@ private:
         if (row == nullptr) return;
         const tcp_state from = state_;
         state_ = row->to;
+        tracer_.on_transition(*row);
         switch (row->output) {
             case transition_output::none: break;
             case transition_output::syn:
@@ -1609,6 +1624,7 @@ private:
     std::uint8_t sacked_count_ = 0, ooo_count_ = 0;
     [[no_unique_address]] CC cc_;
     [[no_unique_address]] Alloc alloc_;
+    [[no_unique_address]] Tracer tracer_;
 };
 
 using connection = basic_connection<>;

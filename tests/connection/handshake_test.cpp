@@ -218,3 +218,31 @@ TEST_CASE("MSS negotiation: the smaller of the peer's and ours; 536 when the pee
     h.send(at(1ms), {SYN | ACK, remote_iss, local_iss + 1, 5000, {}, {}});
     CHECK(h.conn.info().send_mss == 536);
 }
+
+namespace {
+struct recording_tracer {
+    std::vector<std::pair<tcp_state, tcp_state>>* seen;
+    void on_transition(const transition& row) { seen->push_back({row.from, row.to}); }
+};
+}  // namespace
+
+TEST_CASE("tracer: sees every state change, as the table row that made it") {
+    std::vector<std::pair<tcp_state, tcp_state>> seen;
+    const config cfg = plain_config();
+    basic_connection<newreno, std_allocator, recording_tracer> c(cfg, {}, {}, recording_tracer{&seen});
+    REQUIRE(!c.open_active(at(0ms), {{local_ip, 1000}, {remote_ip, 2000}}, local_iss));
+    std::uint8_t buf[100];
+    (void)c.poll_output(at(0ms), buf);
+    std::vector<std::uint8_t> synack(60);
+    const auto n = build_tcp_segment(synack, {2000, 1000, remote_iss, local_iss + 1, SYN | ACK, 5000, 0, 0}, {}, {},
+                                     remote_ip, local_ip);
+    synack.resize(*n);
+    c.on_segment(at(1ms), *tcp_segment_view::parse(synack), remote_ip, local_ip);
+    c.abort(at(2ms));
+    const std::vector<std::pair<tcp_state, tcp_state>> expected = {
+        {tcp_state::closed, tcp_state::syn_sent},
+        {tcp_state::syn_sent, tcp_state::established},
+        {tcp_state::established, tcp_state::closed},
+    };
+    CHECK(seen == expected);
+}
