@@ -508,7 +508,8 @@ public:
     // Frees the buffers while they are empty (an idle connection keeps only
     // the object itself); they come back on the next send or data arrival.
     void release_idle_buffers() noexcept {
-        if (buf_ != nullptr && sbuf_len_ == 0 && rbuf_len_ == 0 && ooo().empty()) release_buffers();
+        if (buf_ != nullptr && sbuf_len_ == 0 && rbuf_len_ == 0 && ooo().empty() && sacked().empty())
+            release_buffers();
     }
     [[nodiscard]] bool has_buffers() const noexcept { return buf_ != nullptr; }
     // Bytes the buffers take when allocated: the send buffer, the receive
@@ -543,11 +544,22 @@ private:
     static constexpr std::uint32_t f_fixed_remote = 1u << 21;   // passive open for one peer only
     static constexpr std::uint32_t f_ts_recent = 1u << 22;      // ts_recent_ holds a value
     static constexpr std::uint32_t f_path_reported = 1u << 23;  // path_may_be_broken already raised
+    static constexpr std::uint32_t f_rtx_fence = 1u << 26;      // rtx_fence_ is set (bits 24-25: reply)
+    static constexpr std::uint32_t f_rtx_head = 1u << 27;       // the hole at SND.UNA is to be sent again
+    static constexpr std::uint32_t f_tlp = 1u << 28;            // rtx_deadline_ is a loss-probe timeout
+    static constexpr std::uint32_t f_tlp_sent = 1u << 29;       // one probe this episode already
+    static constexpr std::uint32_t f_tlp_probe = 1u << 30;      // the probe is due now
 
     // A queued RST reply, in two flag bits.
     static constexpr std::uint32_t reply_shift = 24;
     static constexpr std::uint32_t reply_mask = 3u << reply_shift;
     static constexpr std::uint8_t reply_none = 0, reply_rst = 1, reply_rst_ack = 2;
+
+    // Ranges each of the SACK scoreboard and the reassembly map can hold:
+    // enough for the holes a megabyte window sees at a few percent loss.
+    // Beyond it, out-of-order data is dropped and the peer sends it again.
+    static constexpr std::size_t range_capacity = 16;
+    static constexpr std::size_t range_bytes = 2 * range_capacity * sizeof(sack_block);
     [[nodiscard]] std::uint8_t reply() const noexcept { return static_cast<std::uint8_t>((flags_ & reply_mask) >> reply_shift); }
     void set_reply(std::uint8_t kind) noexcept { flags_ = (flags_ & ~reply_mask) | (std::uint32_t{kind} << reply_shift); }
 
@@ -875,7 +887,9 @@ private:
         const seq32 ack = seg.ack();
         const std::uint32_t window = seg.flags().syn_set() ? seg.window() : std::uint32_t{seg.window()} << snd_ws_;
 
-        if ((flags_ & f_sack) && seg.options().sack_count != 0) {
+        // (Blocks can name only data in flight, which lives in the buffer
+        // block; a FIN alone in flight has no block, and no scoreboard.)
+        if ((flags_ & f_sack) && seg.options().sack_count != 0 && buf_ != nullptr) {
             for (const sack_block& b : seg.options().sack_blocks())
                 if (snd_una_ < b.right && b.left < b.right && b.right <= snd_nxt_)
                     sacked().add_evicting(seq_max(b.left, snd_una_), b.right);
@@ -899,6 +913,7 @@ private:
         }
         update_persist(now);
         maybe_enter_sack_recovery(now);
+        detect_lost_retransmission();
         return fin_acked;
     }
 
@@ -924,6 +939,15 @@ private:
         snd_una_ = ack;
         if (rtx_next_ < snd_una_) rtx_next_ = snd_una_;
         sacked().trim_below(snd_una_);
+        // A new head that was retransmitted already: watch it from here (its
+        // retransmission went out before anything sent from now on).
+        flags_ &= ~f_rtx_head;
+        if (snd_una_ < rtx_next_) {
+            rtx_fence_ = snd_nxt_;
+            flags_ |= f_rtx_fence;
+        } else {
+            flags_ &= ~f_rtx_fence;
+        }
 
         // RTT: our own microsecond timing when the timed segment was never
         // retransmitted (Karn), else the echoed timestamp (RFC 7323 §4).
@@ -965,10 +989,11 @@ private:
         // Progress: the retransmission state starts over (RFC 6298 5.3).
         retransmits_ = 0;
         flags_ &= ~(f_first_rtx | f_path_reported);
+        flags_ &= ~(f_tlp_sent | f_tlp_probe);  // progress: a probe not yet sent is moot
         if (snd_una_ == snd_nxt_) {
             disarm_rtx();
         } else {
-            arm_rtx(now + current_rto(), false);
+            arm_retransmission(now);
         }
     }
 
@@ -978,14 +1003,37 @@ private:
             if (!(flags_ & f_sack)) cwnd_ += snd_mss_;  // RFC 6582: inflate per duplicate
             return;
         }
-        if (dupacks_ == 3 && recover_ < snd_una_) enter_fast_recovery(now);
+        if (dupacks_ >= duplicate_threshold() && recover_ < snd_una_) enter_fast_recovery(now);
     }
 
-    // RFC 6675 IsLost, simplified: three segments' worth SACKed above SND.UNA.
+    // Three duplicates (RFC 5681), fewer when fewer than four segments are
+    // out and nothing new can follow them (Early Retransmit, RFC 5827): a
+    // tail loss would otherwise wait for the RTO.
+    [[nodiscard]] std::uint32_t duplicate_threshold() const noexcept {
+        const std::uint32_t segments = (flight_size() + snd_mss_ - 1) / snd_mss_;
+        if (segments >= 4 || next_new_data(0xffff).length != 0) return 3;
+        return segments > 1 ? segments - 1 : 1;
+    }
+
+    // RFC 6675 IsLost, simplified: duplicate_threshold() segments' worth
+    // SACKed above SND.UNA.
     void maybe_enter_sack_recovery(time_point now) {
         if (!(flags_ & f_sack) || (flags_ & (f_recovery | f_rto_recovery)) || sacked().empty()) return;
         if (!(recover_ < snd_una_)) return;
-        if (sacked().covered(snd_una_, snd_nxt_) >= 3u * snd_mss_) enter_fast_recovery(now);
+        if (sacked().covered(snd_una_, snd_nxt_) >= duplicate_threshold() * snd_mss_) enter_fast_recovery(now);
+    }
+
+    // RACK's idea (RFC 8985), kept to one sequence number: the hole at
+    // SND.UNA blocks all progress, so its retransmission is watched. When
+    // SACKs cover three segments' worth of data sent after it (rtx_fence_),
+    // it was lost again: it goes once more, at once, instead of waiting for
+    // the RTO.
+    void detect_lost_retransmission() noexcept {
+        if (!(flags_ & f_rtx_fence) || !(flags_ & (f_recovery | f_rto_recovery))) return;
+        if (!(rtx_fence_ + 3u * snd_mss_ < sacked().highest_right(snd_una_))) return;
+        if (sacked().find(snd_una_) != detail::no_range) return;
+        flags_ |= f_rtx_head;
+        flags_ &= ~f_rtx_fence;
     }
 
     void enter_fast_recovery(time_point now) {
@@ -996,7 +1044,9 @@ private:
         ssthresh_ = w.ssthresh;
         recover_ = snd_nxt_;
         rtx_next_ = snd_una_;
-        flags_ |= f_recovery;
+        // RFC 6675 §5 (4.2), RFC 6582 step 2: the first lost segment goes at
+        // once, whatever the pipe (f_rtx_head lets it past cwnd).
+        flags_ |= f_recovery | f_rtx_head;
         flags_ &= ~(f_rto_recovery | f_rtt_timing);
     }
 
@@ -1119,6 +1169,51 @@ private:
 
     void arm_fin_wait_2_timeout(time_point now) noexcept { arm_rtx(now + cfg_->fin_timeout, false); }
 
+    // The timer for data in flight: the RTO, or first a tail loss probe
+    // (RFC 8985 §7, as Linux with SACK) when that would come sooner: two
+    // smoothed RTTs, plus a delayed ACK's worth when one segment is out.
+    void arm_retransmission(time_point now) noexcept {
+        flags_ &= ~f_tlp;
+        const duration rto = current_rto();
+        if (const duration pto = loss_probe_timeout(); pto < rto) {
+            arm_rtx(now + pto, false);
+            flags_ |= f_tlp;
+            return;
+        }
+        arm_rtx(now + rto, false);
+    }
+
+    // When a probe may be due (duration::max() when none may): only with
+    // SACK, outside recovery, once per episode, with an RTT measured.
+    [[nodiscard]] duration loss_probe_timeout() const noexcept {
+        if (!(flags_ & f_sack) || (flags_ & (f_recovery | f_rto_recovery | f_tlp_sent)) || srtt_us_ == 0 ||
+            retransmits_ != 0)
+            return duration::max();
+        duration pto = 2 * duration{srtt_us_};
+        if (flight_size() <= snd_mss_) pto += std::chrono::milliseconds{200};
+        return pto < std::chrono::milliseconds{10} ? std::chrono::milliseconds{10} : pto;
+    }
+
+    // New data went out: the probe is due two SRTTs after the last of it
+    // (Linux reschedules it after every transmission), if that comes before
+    // the timer already running.
+    void reschedule_loss_probe(time_point now) noexcept {
+        const duration pto = loss_probe_timeout();
+        if (pto == duration::max()) return;
+        if ((flags_ & f_tlp) || now + pto < rtx_deadline_) {
+            rtx_deadline_ = std::min(now + pto, (flags_ & f_tlp) ? now + current_rto() : rtx_deadline_);
+            flags_ |= f_tlp;
+        }
+    }
+
+    // The probe: new data if any may go (even past cwnd), else the last
+    // segment again; its ACK (or SACK) shows what was lost. The RTO follows.
+    void send_loss_probe(time_point now) noexcept {
+        flags_ &= ~f_tlp;
+        flags_ |= f_tlp_sent | f_tlp_probe;
+        arm_rtx(now + current_rto(), false);
+    }
+
     [[nodiscard]] duration base_rto() const noexcept {
         if (srtt_us_ == 0) return cfg_->rto_initial;
         return compute_rto(duration{srtt_us_}, duration{rttvar_us_}, cfg_->rto_style, cfg_->rto_min, cfg_->rto_max);
@@ -1165,6 +1260,7 @@ private:
             default: break;
         }
         if (flags_ & f_persist) return on_persist_timer(now);
+        if (flags_ & f_tlp) return send_loss_probe(now);
 
         // Data (or FIN) unacknowledged for a whole RTO.
         const duration since_first = (flags_ & f_first_rtx) ? since_ms32(now, first_rtx_ms_) : duration::zero();
@@ -1307,9 +1403,14 @@ private:
     }
 
     [[nodiscard]] span_to_send next_retransmission(std::uint32_t room) const noexcept {
+        if ((flags_ & f_tlp_probe) && next_new_data_unlimited(room).length == 0 && snd_una_ < snd_nxt_) {
+            // The loss probe: the last segment sent, again.
+            const std::uint32_t len = std::min<std::uint32_t>({flight_size(), snd_mss_, room});
+            return {snd_nxt_ - len, len};
+        }
         if (!(flags_ & (f_recovery | f_rto_recovery))) return {};
-        const seq32 limit = lost_end();
-        seq32 s = seq_max(rtx_next_, snd_una_);
+        const seq32 limit = (flags_ & f_rtx_head) ? seq_max(lost_end(), snd_una_ + 1) : lost_end();
+        seq32 s = (flags_ & f_rtx_head) ? snd_una_ : seq_max(rtx_next_, snd_una_);
         for (std::size_t idx; s < limit && (idx = sacked().find(s)) != detail::no_range;)
             s = sacked()[idx].right;
         if (!(s < limit)) return {};
@@ -1317,11 +1418,21 @@ private:
         e = seq_min(e, s + std::min<std::uint32_t>(snd_mss_, room));
         if (fin_wanted() && (flags_ & f_fin_sent) && e == data_end() && data_end() < limit) e = e + 1;
         const std::uint32_t len = seq_distance(s, e);
-        if (len == 0 || !congestion_allows(len)) return {};
+        // The head's (re)transmission is exempt from the pipe: progress stops
+        // without it.
+        if (len == 0 || (!(flags_ & f_rtx_head) && !congestion_allows(len))) return {};
         return {s, len};
     }
 
     [[nodiscard]] span_to_send next_new_data(std::uint32_t room) const noexcept {
+        return next_new_data(room, (flags_ & f_tlp_probe) == 0);
+    }
+    // What new data the window allows, whatever cwnd says (a loss probe may
+    // go beyond it).
+    [[nodiscard]] span_to_send next_new_data_unlimited(std::uint32_t room) const noexcept {
+        return next_new_data(room, false);
+    }
+    [[nodiscard]] span_to_send next_new_data(std::uint32_t room, bool limit_by_cwnd) const noexcept {
         if (!has_unsent()) return {};
         const seq32 s = snd_nxt_;
         const seq32 end = data_end();
@@ -1333,7 +1444,7 @@ private:
         if (len > usable) len = usable;
         const bool fin = fin_wanted() && s + len == end;
         if (len == 0 && !fin) return {};
-        if (len != 0 && !congestion_allows(len)) return {};
+        if (len != 0 && limit_by_cwnd && !congestion_allows(len)) return {};
         // Nagle (RFC 896): hold a small segment while data is unacknowledged.
         if (len < snd_mss_ && !fin && !(flags_ & f_nodelay) && snd_una_ != snd_nxt_ && s + len == end) return {};
         return {s, len + (fin ? 1u : 0u)};
@@ -1463,7 +1574,12 @@ private:
         const std::size_t n = write_segment(out, s, fl, o, offset, bytes, window);
         const seq32 after = s + seq_len;
         if (rtx) {
-            rtx_next_ = after;
+            if (s == snd_una_) {
+                rtx_fence_ = snd_nxt_;  // what is sent from here on came after the head's retransmission
+                flags_ |= f_rtx_fence;
+                flags_ &= ~f_rtx_head;
+            }
+            if (rtx_next_ < after) rtx_next_ = after;
             flags_ &= ~f_rtt_timing;  // Karn: no sample while retransmitting
         } else {
             if (!(flags_ & f_rtt_timing) && retransmits_ == 0) {
@@ -1474,7 +1590,13 @@ private:
             snd_nxt_ = after;
         }
         if (fin) flags_ |= f_fin_sent;
-        if (!(flags_ & f_rtx_armed) || (flags_ & f_persist)) arm_rtx(now + current_rto(), false);
+        if (flags_ & f_tlp_probe) {
+            flags_ &= ~f_tlp_probe;  // one probe; the RTO is already armed behind it
+        } else if (!(flags_ & f_rtx_armed) || (flags_ & f_persist)) {
+            arm_retransmission(now);
+        } else if (!rtx) {
+            reschedule_loss_probe(now);
+        }
         return n;
     }
 
@@ -1541,12 +1663,14 @@ private:
         return cfg_->receive_buffer + (1u << detail::window_scale_for(cfg_->receive_buffer));
     }
     [[nodiscard]] std::size_t buffer_block_size() const noexcept {
-        return std::size_t{send_capacity()} + receive_capacity_with_slack();
+        return range_bytes + std::size_t{send_capacity()} + receive_capacity_with_slack();
     }
-    // Both rings share one allocation: [send | receive].
-    [[nodiscard]] detail::ring_ref send_ring() const noexcept { return {buf_, send_capacity(), sbuf_start_}; }
+    // One allocation: [SACK scoreboard | reassembly map | send ring | receive ring].
+    [[nodiscard]] detail::ring_ref send_ring() const noexcept {
+        return {buf_ + range_bytes, send_capacity(), sbuf_start_};
+    }
     [[nodiscard]] detail::ring_ref receive_ring() const noexcept {
-        return {buf_ + send_capacity(), receive_capacity_with_slack(), rbuf_start_};
+        return {buf_ + range_bytes + send_capacity(), receive_capacity_with_slack(), rbuf_start_};
     }
     [[nodiscard]] bool can_queue_data() const noexcept {
         return !(flags_ & f_shutdown) && (state_ == tcp_state::syn_sent || state_ == tcp_state::syn_received ||
@@ -1564,6 +1688,7 @@ private:
     void release_buffers() noexcept {
         if (buf_ != nullptr) alloc_.deallocate(buf_, buffer_block_size(), alignof(std::max_align_t));
         buf_ = nullptr;
+        sacked_count_ = ooo_count_ = 0;  // their ranges lived in the block
     }
     // Nothing more will be sent or arrive; data already received stays
     // readable until the application takes it (the block goes then).
@@ -1583,10 +1708,20 @@ private:
         return validate(c);
     }
 
-    [[nodiscard]] detail::seq_ranges<3> sacked() noexcept { return {sacked_, sacked_count_}; }
-    [[nodiscard]] detail::const_seq_ranges<3> sacked() const noexcept { return {sacked_, sacked_count_}; }
-    [[nodiscard]] detail::seq_ranges<3> ooo() noexcept { return {ooo_, ooo_count_}; }
-    [[nodiscard]] detail::const_seq_ranges<3> ooo() const noexcept { return {ooo_, ooo_count_}; }
+    // The SACK scoreboard and the reassembly map, at the head of the buffer
+    // block; without buffers both are empty.
+    using ranges = std::array<sack_block, range_capacity>;
+    [[nodiscard]] ranges* range_storage(std::size_t which) const noexcept {
+        return buf_ == nullptr ? nullptr : reinterpret_cast<ranges*>(buf_) + which;
+    }
+    [[nodiscard]] detail::seq_ranges<range_capacity> sacked() noexcept { return {range_storage(0), sacked_count_}; }
+    [[nodiscard]] detail::const_seq_ranges<range_capacity> sacked() const noexcept {
+        return {range_storage(0), sacked_count_};
+    }
+    [[nodiscard]] detail::seq_ranges<range_capacity> ooo() noexcept { return {range_storage(1), ooo_count_}; }
+    [[nodiscard]] detail::const_seq_ranges<range_capacity> ooo() const noexcept {
+        return {range_storage(1), ooo_count_};
+    }
 
     void set_error(std::errc e) noexcept {
         if (error_ == 0) error_ = static_cast<std::uint8_t>(e);
@@ -1599,7 +1734,7 @@ private:
     time_point rtx_deadline_{};    // retransmission, persist, TIME-WAIT or FIN-WAIT-2
     time_point last_rcv_{};        // last segment accepted (keepalive)
     four_tuple tuple_{};
-    seq32 snd_una_{}, snd_nxt_{}, snd_wl1_{}, rtx_next_{}, recover_{};
+    seq32 snd_una_{}, snd_nxt_{}, snd_wl1_{}, rtx_next_{}, recover_{}, rtx_fence_{};
     seq32 rcv_nxt_{}, rcv_adv_{}, last_ack_sent_{}, rtt_seq_{};
     seq32 reply_seq_{}, reply_ack_{};
     std::uint32_t ts_recent_ = 0, ts_offset_ = 0;
@@ -1610,8 +1745,6 @@ private:
     std::uint32_t user_timeout_ms_ = 0;
     std::uint32_t sbuf_start_ = 0, sbuf_len_ = 0, rbuf_start_ = 0, rbuf_len_ = 0;
     std::uint32_t flags_ = 0;
-    std::array<sack_block, 3> sacked_{};  // the SACK scoreboard
-    std::array<sack_block, 3> ooo_{};     // out-of-order data held in the receive buffer
     std::uint16_t snd_mss_ = 0, rcv_mss_ = 0;
     std::uint16_t keepalive_idle_s_ = 0, keepalive_interval_s_ = 0;
     std::uint8_t events_ = 0;

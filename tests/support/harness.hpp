@@ -29,6 +29,11 @@ struct test_access {
     static void set_state(C& c, tcp_state s) {
         c.state_ = s;
     }
+    // SACK as if both SYNs had offered it.
+    template <class C>
+    static void enable_sack(C& c) {
+        c.flags_ |= C::f_sack;
+    }
     // A peer MSS other than the fixtures' 1460 (with the initial window it implies).
     template <class C>
     static void set_send_mss(C& c, std::uint16_t mss) {

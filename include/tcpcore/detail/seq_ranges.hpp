@@ -7,8 +7,10 @@
 // Fixed capacity is the memory bound: a range that would need a slot beyond
 // it is refused (reassembly drops the segment; the peer retransmits).
 //
-// The ranges and their count live in the connection (where the count packs
-// with other small fields); these views operate on them.
+// The ranges live in the connection's buffer block (they describe data that
+// lives there too) and their count in the connection object, where it packs
+// with other small fields; these views operate on both. With no storage the
+// count must be 0, and nothing is read.
 
 #include "../seq.hpp"
 #include "../tcp_options.hpp"
@@ -24,8 +26,8 @@ inline constexpr std::size_t no_range = static_cast<std::size_t>(-1);
 template <std::size_t N>
 class const_seq_ranges {
 public:
-    constexpr const_seq_ranges(const std::array<sack_block, N>& r, const std::uint8_t& count) noexcept
-        : r_(&r), count_(&count) {}
+    constexpr const_seq_ranges(const std::array<sack_block, N>* r, const std::uint8_t& count) noexcept
+        : r_(r), count_(&count) {}
 
     [[nodiscard]] constexpr std::size_t size() const noexcept { return *count_; }
     [[nodiscard]] constexpr bool empty() const noexcept { return *count_ == 0; }
@@ -78,8 +80,8 @@ private:
 template <std::size_t N>
 class seq_ranges : public const_seq_ranges<N> {
 public:
-    constexpr seq_ranges(std::array<sack_block, N>& r, std::uint8_t& count) noexcept
-        : const_seq_ranges<N>(r, count), r_(&r), count_(&count) {}
+    constexpr seq_ranges(std::array<sack_block, N>* r, std::uint8_t& count) noexcept
+        : const_seq_ranges<N>(r, count), r_(r), count_(&count) {}
 
     constexpr void clear() noexcept { *count_ = 0; }
 
