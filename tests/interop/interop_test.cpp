@@ -1,0 +1,471 @@
+// tcpcore against the Linux kernel's own TCP. Every test process enters a
+// network namespace of its own (so nothing it does is seen outside), makes a
+// TUN device there, and talks to the kernel's sockets through it.
+//
+// Needs root (CAP_NET_ADMIN) and /dev/net/tun; without them each test exits
+// 77, which ctest reports as skipped, with the reason printed.
+
+#define CATCH_CONFIG_RUNNER
+#include "kernel_peer.hpp"
+
+#include <sched.h>
+#include <sys/stat.h>
+
+#include <cstring>
+#include <string_view>
+
+using namespace tcpcore;
+using namespace tcpcore::interop;
+
+namespace {
+std::string read_all(interop_endpoint& ep, connection_handle h) {
+    std::string s;
+    std::uint8_t buf[4096];
+    for (std::size_t n; (n = ep.recv(h, buf)) != 0;) s.append(reinterpret_cast<char*>(buf), n);
+    return s;
+}
+
+bool write_all(interop_endpoint& ep, connection_handle h, std::string_view s, std::size_t& off) {
+    while (off < s.size()) {
+        const auto r = ep.send(h, std::span(reinterpret_cast<const std::uint8_t*>(s.data()) + off, s.size() - off));
+        if (!r || *r == 0) return off == s.size();
+        off += *r;
+    }
+    return true;
+}
+
+// Accepts one connection on `l`, running the host until it comes.
+connection_handle accept_one(tcpcore_host& h, listener_handle l) {
+    std::optional<connection_handle> c;
+    REQUIRE(h.run([&] { return (c = h.ep.accept(l)).has_value(); }, 5s));
+    return *c;
+}
+
+connection_handle connect_to_kernel(tcpcore_host& h, std::uint16_t port) {
+    const auto c = h.ep.connect({kernel_ip, port}, {tcpcore_ip, 0});
+    REQUIRE(c.has_value());
+    REQUIRE(h.run([&] { return h.ep.get(*c)->state() == tcp_state::established; }, 5s));
+    return *c;
+}
+
+std::string kernel_states(std::uint16_t port) {
+    return shell("ss -Htan '( sport = :" + std::to_string(port) + " or dport = :" + std::to_string(port) + " )'");
+}
+}  // namespace
+
+TEST_CASE("interop: kernel client -> tcpcore server, echo") {
+    tcpcore_host h;
+    const auto l = h.ep.listen({tcpcore_ip, 7});
+    REQUIRE(l.has_value());
+    std::atomic<bool> done{false};
+    std::string echoed;
+    std::thread kernel([&] {
+        const int fd = kernel_connect(7);
+        REQUIRE(fd >= 0);
+        const char msg[] = "hello from the kernel";
+        REQUIRE(::send(fd, msg, sizeof msg - 1, 0) == static_cast<ssize_t>(sizeof msg - 1));
+        char buf[64];
+        while (echoed.size() < sizeof msg - 1) {
+            const ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+            if (r <= 0) break;
+            echoed.append(buf, static_cast<std::size_t>(r));
+        }
+        ::close(fd);
+        done = true;
+    });
+    const auto c = accept_one(h, *l);
+    std::string got;
+    std::size_t off = 0;
+    REQUIRE(h.run(
+        [&] {
+            got += read_all(h.ep, c);
+            if (got.size() == 21 && off == 0) write_all(h.ep, c, got, off);
+            return done.load();
+        },
+        10s));
+    kernel.join();
+    CHECK(got == "hello from the kernel");
+    CHECK(echoed == "hello from the kernel");
+    const auto* conn = h.ep.get(c);
+    // The kernel offered everything, so everything was negotiated.
+    CHECK(conn->info().sack);
+    CHECK(conn->info().timestamps);
+    CHECK(conn->info().send_window_scale > 0);
+}
+
+TEST_CASE("interop: tcpcore client -> kernel server, echo") {
+    tcpcore_host h;
+    const int lfd = kernel_listen(8007);
+    std::thread kernel([&] {
+        const int fd = ::accept(lfd, nullptr, nullptr);
+        char buf[256];
+        const ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+        if (r > 0) ::send(fd, buf, static_cast<std::size_t>(r), 0);
+        ::shutdown(fd, SHUT_WR);
+        while (::recv(fd, buf, sizeof buf, 0) > 0) {}
+        ::close(fd);
+    });
+    const auto c = connect_to_kernel(h, 8007);
+    std::size_t off = 0;
+    write_all(h.ep, c, "hello from tcpcore", off);
+    std::string got;
+    REQUIRE(h.run([&] { return (got += read_all(h.ep, c)), h.ep.get(c)->eof(); }, 10s));
+    CHECK(got == "hello from tcpcore");
+    h.ep.close(c);
+    REQUIRE(h.run([&] { return h.ep.connection_count() == 0; }, 10s));
+    kernel.join();
+    ::close(lfd);
+}
+
+namespace {
+// 64 MiB each way at once: the kernel writes and reads on two threads,
+// tcpcore writes and reads in its loop; both check every byte as it comes.
+struct bulk_result {
+    double seconds = 0;
+    std::uint64_t to_tcpcore = 0, to_kernel = 0;
+    bool mismatch = false;
+};
+
+bulk_result bulk(tcpcore_host& h, std::uint64_t bytes) {
+    const auto l = h.ep.listen({tcpcore_ip, 5001});
+    REQUIRE(l.has_value());
+    const byte_stream from_kernel{11}, from_tcpcore{22};
+    bulk_result r;
+    std::atomic<bool> kernel_done{false};
+    std::atomic<std::int64_t> kernel_got{-1};
+    bool kernel_mismatch = false;
+    const auto start = std::chrono::steady_clock::now();
+    std::thread kernel([&] {
+        const int fd = kernel_connect(5001);
+        REQUIRE(fd >= 0);
+        std::thread writer([&] {
+            kernel_send_stream(fd, from_kernel, bytes);
+            ::shutdown(fd, SHUT_WR);
+        });
+        kernel_got = kernel_receive_stream(fd, from_tcpcore, kernel_mismatch);
+        writer.join();
+        ::close(fd);
+        kernel_done = true;
+    });
+    const auto c = accept_one(h, *l);
+    std::uint64_t sent = 0, got = 0;
+    bool shut = false;
+    std::uint8_t buf[65536];
+    const bool ok = h.run(
+        [&] {
+            for (std::size_t n; (n = h.ep.recv(c, buf)) != 0;) {
+                for (std::size_t k = 0; k < n; ++k)
+                    if (buf[k] != from_kernel.at(got + k)) r.mismatch = true;
+                got += n;
+            }
+            while (sent < bytes) {
+                const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buf, bytes - sent));
+                from_tcpcore.fill(sent, buf, n);
+                const auto w = h.ep.send(c, std::span<const std::uint8_t>(buf, n));
+                if (!w || *w == 0) break;
+                sent += *w;
+            }
+            if (sent == bytes && !shut) {
+                h.ep.shutdown(c);
+                shut = true;
+            }
+            return kernel_done.load() && h.ep.get(c)->eof();
+        },
+        300s);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    kernel.join();
+    REQUIRE(ok);
+    r.to_tcpcore = got;
+    r.to_kernel = static_cast<std::uint64_t>(kernel_got.load());
+    r.mismatch = r.mismatch || kernel_mismatch;
+    h.ep.close(c);
+    return r;
+}
+}  // namespace
+
+TEST_CASE("interop: 64 MiB in each direction with the kernel, byte-exact") {
+    tcpcore_host h;
+    constexpr std::uint64_t bytes = 64ull << 20;
+    const auto r = bulk(h, bytes);
+    CHECK(r.to_tcpcore == bytes);
+    CHECK(r.to_kernel == bytes);
+    CHECK(!r.mismatch);
+    WARN("64 MiB each way, no loss: " << r.seconds << " s, " << 2 * 64 / r.seconds << " MiB/s in both directions together");
+}
+
+TEST_CASE("interop: 64 MiB in each direction through 2% loss and reordering, byte-exact") {
+    tcpcore_host h;
+    h.net.tun.impair({0.02, 0.01, 42});
+    constexpr std::uint64_t bytes = 64ull << 20;
+    const auto r = bulk(h, bytes);
+    CHECK(r.to_tcpcore == bytes);
+    CHECK(r.to_kernel == bytes);
+    CHECK(!r.mismatch);
+    const auto& st = h.net.tun.stats();
+    CHECK(st.dropped_in + st.dropped_out > 1000);
+    CHECK(st.reordered > 500);
+    WARN("64 MiB each way, 2% loss and 1% reordering: " << r.seconds << " s, " << 2 * 64 / r.seconds
+                                                         << " MiB/s together; dropped " << st.dropped_in + st.dropped_out
+                                                         << ", reordered " << st.reordered);
+}
+
+TEST_CASE("interop: tcpcore closes first: tcpcore keeps TIME-WAIT, the kernel's socket ends CLOSED") {
+    tcpcore_host h;
+    const int lfd = kernel_listen(8101);
+    std::atomic<bool> kernel_closed{false};
+    std::thread kernel([&] {
+        const int fd = ::accept(lfd, nullptr, nullptr);
+        char buf[16];
+        while (::recv(fd, buf, sizeof buf, 0) > 0) {}  // until tcpcore's FIN
+        ::close(fd);
+        kernel_closed = true;
+    });
+    const auto c = connect_to_kernel(h, 8101);
+    h.ep.close(c);
+    REQUIRE(h.run([&] { return kernel_closed.load() && h.ep.connection_count() == 0; }, 10s));
+    REQUIRE(h.run([&] { return h.ep.time_wait_count() == 1; }, 2s));
+    kernel.join();
+    ::close(lfd);
+    const std::string states = kernel_states(8101);
+    INFO(states);
+    CHECK(states.find("TIME-WAIT") == std::string::npos);
+    CHECK(states.find("ESTAB") == std::string::npos);
+}
+
+TEST_CASE("interop: the kernel closes first: its socket is in TIME-WAIT, tcpcore's is gone") {
+    tcpcore_host h;
+    const int lfd = kernel_listen(8102);
+    std::thread kernel([&] {
+        const int fd = ::accept(lfd, nullptr, nullptr);
+        ::close(fd);
+    });
+    const auto c = connect_to_kernel(h, 8102);
+    REQUIRE(h.run([&] { return h.ep.get(c)->eof(); }, 10s));
+    h.ep.close(c);
+    REQUIRE(h.run([&] { return h.ep.connection_count() == 0; }, 10s));
+    kernel.join();
+    ::close(lfd);
+    CHECK(h.ep.time_wait_count() == 0);
+    const std::string states = kernel_states(8102);
+    INFO(states);
+    CHECK(states.find("TIME-WAIT") != std::string::npos);
+}
+
+TEST_CASE("interop: simultaneous close: both sides pass CLOSING into TIME-WAIT") {
+    tcpcore_host h;
+    const int lfd = kernel_listen(8103);
+    std::atomic<int> kfd{-1};
+    std::thread kernel([&] { kfd = ::accept(lfd, nullptr, nullptr); });
+    const auto c = connect_to_kernel(h, 8103);
+    kernel.join();
+    REQUIRE(kfd >= 0);
+    // The kernel's FIN waits in the TUN device until tcpcore reads it, and by
+    // then tcpcore's FIN is on its way: the two cross.
+    ::close(kfd);
+    h.ep.close(c);
+    REQUIRE(h.run([&] { return h.ep.connection_count() == 0; }, 10s));
+    ::close(lfd);
+    const std::string states = kernel_states(8103);
+    INFO(states);
+    CHECK(h.ep.time_wait_count() == 1);
+    CHECK(states.find("TIME-WAIT") != std::string::npos);
+}
+
+TEST_CASE("interop: tcpcore aborts: the kernel sees ECONNRESET") {
+    tcpcore_host h;
+    const int lfd = kernel_listen(8104);
+    std::atomic<int> kernel_errno{0};
+    std::atomic<bool> done{false};
+    std::thread kernel([&] {
+        const int fd = ::accept(lfd, nullptr, nullptr);
+        char buf[16];
+        const ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+        kernel_errno = r < 0 ? errno : 0;
+        ::close(fd);
+        done = true;
+    });
+    const auto c = connect_to_kernel(h, 8104);
+    h.ep.abort(c);
+    REQUIRE(h.run([&] { return done.load(); }, 10s));
+    kernel.join();
+    ::close(lfd);
+    CHECK(kernel_errno.load() == ECONNRESET);
+}
+
+TEST_CASE("interop: the kernel aborts (SO_LINGER 0): tcpcore reports connection_reset") {
+    tcpcore_host h;
+    const int lfd = kernel_listen(8105);
+    std::thread kernel([&] {
+        const int fd = ::accept(lfd, nullptr, nullptr);
+        const linger l{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        ::close(fd);  // a RST, not a FIN
+    });
+    const auto c = connect_to_kernel(h, 8105);
+    std::error_code error;
+    REQUIRE(h.run(
+        [&] {
+            while (auto e = h.ep.next_event())
+                if (e->connection == c && e->events.has(connection_events::closed)) error = e->error;
+            return static_cast<bool>(error);
+        },
+        10s));
+    kernel.join();
+    ::close(lfd);
+    CHECK(error == std::errc::connection_reset);
+}
+
+TEST_CASE("interop: the kernel's keepalive probes are answered by tcpcore") {
+    pcap_file capture("interop_kernel_keepalive.pcap");
+    tcpcore_host h(interop_config(), &capture);
+    const auto l = h.ep.listen({tcpcore_ip, 8106});
+    std::atomic<int> kfd{-1};
+    std::thread kernel([&] {
+        const int fd = kernel_connect(8106);
+        set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+        set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, 1);
+        set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, 1);
+        set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, 2);
+        kfd = fd;
+    });
+    const auto c = accept_one(h, *l);
+    kernel.join();
+    // Idle for 4.5 s: the kernel probes at 1, 2, 3, 4 s after the last
+    // segment; with 2 unanswered probes it would have given up at 3 s.
+    const auto until = std::chrono::steady_clock::now() + 4500ms;
+    h.run([&] { return std::chrono::steady_clock::now() > until; }, 10s);
+    char b;
+    const ssize_t r = ::recv(kfd, &b, 1, MSG_DONTWAIT);
+    CHECK((r < 0 && errno == EAGAIN));  // still connected, nothing to read
+    CHECK(h.ep.get(c)->state() == tcp_state::established);
+    ::close(kfd);
+    capture.flush();
+    const std::string probes =
+        shell("tshark -n -r interop_kernel_keepalive.pcap -Y 'tcp.analysis.keep_alive && ip.src == 10.7.0.1' | wc -l");
+    INFO("kernel keep-alives in the capture: " << probes);
+    CHECK(std::stoi(probes) >= 3);
+}
+
+TEST_CASE("interop: tcpcore's keepalive probes are answered by the kernel; a vanished peer times out on time") {
+    config cfg = interop_config();
+    cfg.keepalive = true;
+    cfg.keepalive_idle = 1s;
+    cfg.keepalive_interval = 1s;
+    cfg.keepalive_probes = 3;
+    pcap_file capture("interop_tcpcore_keepalive.pcap");
+    tcpcore_host h(cfg, &capture);
+    const int lfd = kernel_listen(8107);
+    std::atomic<int> kfd{-1};
+    std::thread kernel([&] { kfd = ::accept(lfd, nullptr, nullptr); });
+    const auto c = connect_to_kernel(h, 8107);
+    kernel.join();
+    // 3.5 s idle: probes at 1, 2, 3 s, each answered: still established.
+    auto until = std::chrono::steady_clock::now() + 3500ms;
+    h.run([&] { return std::chrono::steady_clock::now() > until; }, 10s);
+    CHECK(h.ep.get(c)->state() == tcp_state::established);
+    // The kernel vanishes: nothing of it arrives any more.
+    h.net.tun.impair({1.0, 0.0, 7});
+    const auto vanished = std::chrono::steady_clock::now();
+    std::error_code error;
+    REQUIRE(h.run(
+        [&] {
+            while (auto e = h.ep.next_event())
+                if (e->connection == c && e->events.has(connection_events::closed)) error = e->error;
+            return static_cast<bool>(error);
+        },
+        15s));
+    const double after = std::chrono::duration<double>(std::chrono::steady_clock::now() - vanished).count();
+    CHECK(error == std::errc::timed_out);
+    // The last answer came just before the impairment; the next probe is due
+    // within a second of it, then 3 probes 1 s apart, then the give-up: at
+    // most idle + probes x interval = 4 s after the last answer.
+    CHECK(after <= 4.3);
+    CHECK(after >= 2.5);
+    ::close(kfd);
+    ::close(lfd);
+    capture.flush();
+    const std::string answered = shell(
+        "tshark -n -r interop_tcpcore_keepalive.pcap -Y 'tcp.analysis.keep_alive && ip.src == 10.7.0.2' | wc -l");
+    INFO("tcpcore keep-alives in the capture: " << answered);
+    CHECK(std::stoi(answered) >= 3);
+}
+
+TEST_CASE("interop: window scaling, SACK and timestamps negotiated with the kernel, and SACK used under loss") {
+    pcap_file capture("interop_sack.pcap");
+    tcpcore_host h(interop_config(), &capture);
+    h.net.tun.impair({0.03, 0.0, 9});
+    const auto r = bulk(h, 4ull << 20);
+    CHECK(r.to_tcpcore == 4ull << 20);
+    CHECK(r.to_kernel == 4ull << 20);
+    CHECK(!r.mismatch);
+    capture.flush();
+    // SACK blocks both ways, timestamps everywhere, scaled windows.
+    const std::string kernel_sacks = shell("tshark -n -r interop_sack.pcap -Y 'tcp.options.sack_le && ip.src == 10.7.0.1' | wc -l");
+    const std::string our_sacks = shell("tshark -n -r interop_sack.pcap -Y 'tcp.options.sack_le && ip.src == 10.7.0.2' | wc -l");
+    // (A RST for no connection carries no options, as Linux's does not.)
+    const std::string no_ts =
+        shell("tshark -n -r interop_sack.pcap -Y 'tcp && !tcp.flags.reset && !tcp.options.timestamp.tsval' | wc -l");
+    INFO("kernel SACKs " << kernel_sacks << ", tcpcore SACKs " << our_sacks << ", segments without TS " << no_ts);
+    CHECK(std::stoi(kernel_sacks) > 0);
+    CHECK(std::stoi(our_sacks) > 0);
+    CHECK(std::stoi(no_ts) == 0);
+}
+
+TEST_CASE("interop: tshark finds nothing wrong in a capture without loss") {
+    pcap_file capture("interop_clean.pcap");
+    config cfg = interop_config();
+    cfg.keepalive = true;
+    cfg.keepalive_idle = 1s;
+    cfg.keepalive_interval = 1s;
+    tcpcore_host h(cfg, &capture);
+    const auto r = bulk(h, 2ull << 20);
+    CHECK(r.to_kernel == 2ull << 20);
+    // Some idle time for keepalive probes on a fresh connection.
+    const int lfd = kernel_listen(8108);
+    std::atomic<int> kfd{-1};
+    std::thread kernel([&] { kfd = ::accept(lfd, nullptr, nullptr); });
+    const auto c = connect_to_kernel(h, 8108);
+    kernel.join();
+    const auto until = std::chrono::steady_clock::now() + 2500ms;
+    h.run([&] { return std::chrono::steady_clock::now() > until; }, 10s);
+    h.ep.close(c);
+    ::close(kfd);
+    h.run([&] { return h.ep.connection_count() == 0; }, 5s);
+    ::close(lfd);
+    capture.flush();
+    auto count = [](const char* filter) {
+        return std::stoi(shell(std::string("tshark -n -r interop_clean.pcap -o tcp.check_checksum:TRUE "
+                                           "-o ip.check_checksum:TRUE -Y '") +
+                               filter + "' | wc -l"));
+    };
+    CHECK(count("tcp") > 1000);
+    CHECK(count("_ws.malformed") == 0);
+    CHECK(count("tcp.checksum.status == 0 || ip.checksum.status == 0") == 0);  // 0: bad
+    CHECK(count("tcp.analysis.ack_lost_segment") == 0);                        // "ACKed unseen segment"
+    CHECK(count("tcp.analysis.lost_segment") == 0);                            // "previous segment not captured"
+    CHECK(count("tcp.analysis.keep_alive && ip.src == 10.7.0.2") >= 1);      // our probes read as keep-alives
+}
+
+int main(int argc, char** argv) {
+    bool listing = false;
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]).rfind("--list", 0) == 0) listing = true;
+    if (!listing) {
+        if (::geteuid() != 0) {
+            std::puts("interop tests skipped: they need root (CAP_NET_ADMIN) to create a network namespace and a TUN device");
+            return 77;
+        }
+        struct stat st{};
+        if (::stat("/dev/net/tun", &st) != 0) {
+            std::puts("interop tests skipped: /dev/net/tun does not exist here");
+            return 77;
+        }
+        // A network namespace of our own: the TUN device, its addresses and
+        // every kernel socket stay inside it and vanish with the process.
+        if (::unshare(CLONE_NEWNET) != 0) {
+            std::printf("interop tests skipped: unshare(CLONE_NEWNET) failed: %s\n", std::strerror(errno));
+            return 77;
+        }
+    }
+    return Catch::Session().run(argc, argv);
+}
