@@ -22,8 +22,8 @@
 #include "policies/io.hpp"
 
 #include <fcntl.h>
-#include <linux/if.h>
 #include <linux/if_tun.h>
+#include <net/if.h>  // glibc's ifreq, not <linux/if.h>, which clashes with it in one program
 #include <sys/ioctl.h>
 #include <unistd.h>
 

@@ -9,10 +9,13 @@
 #include "kernel_peer.hpp"
 
 #include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 using namespace tcpcore;
 using namespace tcpcore::interop;
@@ -445,6 +448,139 @@ TEST_CASE("interop: tshark finds nothing wrong in a capture without loss") {
     CHECK(count("tcp.analysis.lost_segment") == 0);                            // "previous segment not captured"
     CHECK(count("tcp.analysis.keep_alive && ip.src == 10.7.0.2") >= 1);      // our probes read as keep-alives
 }
+
+// ---- The examples, run as a user would run them ---------------------------------
+
+#if defined(TCPCORE_EXAMPLE_DIR)
+namespace {
+// Starts an example in the background (in this namespace); stops it on destruction.
+struct background_program {
+    pid_t pid = -1;
+    explicit background_program(std::vector<std::string> args) {
+        pid = ::fork();
+        if (pid == 0) {
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(argv[0], argv.data());
+            std::_Exit(127);
+        }
+    }
+    ~background_program() {
+        if (pid > 0) {
+            ::kill(pid, SIGTERM);
+            ::waitpid(pid, nullptr, 0);
+        }
+    }
+};
+
+std::string example(const char* name) { return std::string(TCPCORE_EXAMPLE_DIR) + "/" + name; }
+
+// Waits until the example has set up its TUN device's kernel side.
+bool wait_for_address(const char* device, const char* address) {
+    for (int i = 0; i < 100; ++i) {
+        if (shell(std::string("ip -4 addr show dev ") + device + " 2>/dev/null").find(address) != std::string::npos)
+            return true;
+        std::this_thread::sleep_for(50ms);
+    }
+    return false;
+}
+
+// Connects from the kernel to host:port, sends msg, returns the echo.
+std::string kernel_echo_exchange(const char* host, std::uint16_t port, const std::string& msg) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    ::inet_pton(AF_INET, host, &a.sin_addr);
+    std::string echo;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) break;
+        std::this_thread::sleep_for(50ms);
+    }
+    ::send(fd, msg.data(), msg.size(), 0);
+    ::shutdown(fd, SHUT_WR);
+    char buf[256];
+    for (ssize_t r; (r = ::recv(fd, buf, sizeof buf, 0)) > 0;) echo.append(buf, static_cast<std::size_t>(r));
+    ::close(fd);
+    return echo;
+}
+
+// A kernel server on 0.0.0.0:port that answers one connection with `reply(request)`.
+std::thread kernel_server_once(std::uint16_t port, std::function<std::string(const std::string&)> reply,
+                               std::atomic<bool>& ready) {
+    return std::thread([port, reply = std::move(reply), &ready] {
+        const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+        const int one = 1;
+        ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        ::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        ::listen(lfd, 4);
+        ready = true;
+        const int fd = ::accept(lfd, nullptr, nullptr);
+        std::string request;
+        char buf[4096];
+        for (ssize_t r; (r = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
+            request.append(buf, static_cast<std::size_t>(r));
+            if (request.find("\r\n\r\n") != std::string::npos || request == "hello tcpcore") break;
+        }
+        const std::string out = reply(request);
+        ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+        ::close(fd);
+        ::close(lfd);
+    });
+}
+}  // namespace
+
+TEST_CASE("examples: tcpcore_echo_server answers a kernel client") {
+    background_program server({example("tcpcore_echo_server"), "tcpe0", "10.8.0.2", "7", "--setup", "10.8.0.1/24"});
+    REQUIRE(wait_for_address("tcpe0", "10.8.0.1"));
+    CHECK(kernel_echo_exchange("10.8.0.2", 7, "echo me, please") == "echo me, please");
+}
+
+TEST_CASE("examples: tcpcore_asio_echo_server answers a kernel client") {
+    background_program server(
+        {example("tcpcore_asio_echo_server"), "tcpe1", "10.8.1.2", "7", "--setup", "10.8.1.1/24"});
+    REQUIRE(wait_for_address("tcpe1", "10.8.1.1"));
+    CHECK(kernel_echo_exchange("10.8.1.2", 7, "asio runs tcpcore") == "asio runs tcpcore");
+}
+
+TEST_CASE("examples: tcpcore_echo_client talks to a kernel echo server") {
+    std::atomic<bool> ready{false};
+    auto server = kernel_server_once(7, [](const std::string& r) { return r; }, ready);
+    while (!ready) std::this_thread::sleep_for(5ms);
+    const std::string out = shell("{ " + example("tcpcore_echo_client") +
+                                  " tcpe2 10.8.2.2 10.8.2.1 7 'hello tcpcore' --setup 10.8.2.1/24; } 2>&1; echo status=$?");
+    server.join();
+    INFO(out);
+    CHECK(out.find("hello tcpcore") != std::string::npos);
+    CHECK(out.find("status=0") != std::string::npos);
+}
+
+TEST_CASE("examples: tcpcore_http_get fetches a page from a kernel web server") {
+    std::atomic<bool> ready{false};
+    std::string request_seen;
+    auto server = kernel_server_once(
+        8000,
+        [&](const std::string& r) {
+            request_seen = r;
+            return std::string("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n") + std::string(100000, 'w');
+        },
+        ready);
+    while (!ready) std::this_thread::sleep_for(5ms);
+    const std::string out = shell("{ " + example("tcpcore_http_get") +
+                                  " tcpe3 10.8.3.2 http://10.8.3.1:8000/page.txt page.txt --setup 10.8.3.1/24; } 2>&1; "
+                                  "echo status=$?");
+    server.join();
+    INFO(out);
+    CHECK(out.find("HTTP/1.0 200 OK") != std::string::npos);
+    CHECK(out.find("status=0") != std::string::npos);
+    CHECK(request_seen.rfind("GET /page.txt HTTP/1.0\r\n", 0) == 0);
+    CHECK(shell("wc -c < page.txt").find("100000") != std::string::npos);
+}
+#endif
 
 int main(int argc, char** argv) {
     bool listing = false;
