@@ -2,15 +2,11 @@
 // network namespace of its own (so nothing it does is seen outside), makes a
 // TUN device there, and talks to the kernel's sockets through it.
 //
-// Needs root (CAP_NET_ADMIN) and /dev/net/tun; without them each test exits
-// 77, which ctest reports as skipped, with the reason printed.
+// The namespace is entered by interop_main.cpp before any test runs.
 
-#define CATCH_CONFIG_RUNNER
 #include "kernel_peer.hpp"
 
-#include <sched.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstring>
@@ -581,27 +577,3 @@ TEST_CASE("examples: tcpcore_http_get fetches a page from a kernel web server") 
     CHECK(shell("wc -c < page.txt").find("100000") != std::string::npos);
 }
 #endif
-
-int main(int argc, char** argv) {
-    bool listing = false;
-    for (int i = 1; i < argc; ++i)
-        if (std::string_view(argv[i]).rfind("--list", 0) == 0) listing = true;
-    if (!listing) {
-        if (::geteuid() != 0) {
-            std::puts("interop tests skipped: they need root (CAP_NET_ADMIN) to create a network namespace and a TUN device");
-            return 77;
-        }
-        struct stat st{};
-        if (::stat("/dev/net/tun", &st) != 0) {
-            std::puts("interop tests skipped: /dev/net/tun does not exist here");
-            return 77;
-        }
-        // A network namespace of our own: the TUN device, its addresses and
-        // every kernel socket stay inside it and vanish with the process.
-        if (::unshare(CLONE_NEWNET) != 0) {
-            std::printf("interop tests skipped: unshare(CLONE_NEWNET) failed: %s\n", std::strerror(errno));
-            return 77;
-        }
-    }
-    return Catch::Session().run(argc, argv);
-}
