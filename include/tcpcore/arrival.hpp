@@ -103,7 +103,7 @@ enum class drop_reason : std::uint8_t {
     no_ack,               // no ACK bit in a synchronized state
     ack_too_old,          // RFC 5961 §5.2
     ack_of_unsent_data,   // SEG.ACK > SND.NXT
-    time_wait_ack,        // TIME-WAIT: a bare in-window ACK restarts 2MSL, nothing else
+    time_wait_ack,        // TIME-WAIT: a bare segment at RCV.NXT restarts 2MSL, nothing else
 };
 inline constexpr std::size_t drop_reason_count = 20;
 
@@ -128,7 +128,7 @@ inline constexpr std::size_t drop_reason_count = 20;
         case drop_reason::no_ack: return "no ACK bit";
         case drop_reason::ack_too_old: return "ACK too old";
         case drop_reason::ack_of_unsent_data: return "ACK of unsent data";
-        case drop_reason::time_wait_ack: return "ACK in TIME-WAIT";
+        case drop_reason::time_wait_ack: return "bare segment in TIME-WAIT";
     }
     return "?";
 }
@@ -193,19 +193,37 @@ inline constexpr std::uint8_t arrival_relevant_flags =
             if (syn) return detail::accept(ack ? tcp_event::rcv_syn_ack : tcp_event::rcv_syn);
             return drop(reply_kind::none, drop_reason::no_syn_or_rst);
 
+        case tcp_state::time_wait: {
+            // RFC 9293 leaves the details open; these are Linux's
+            // (tcp_timewait_state_process). The receive window is RCV.NXT
+            // alone: a segment there that occupies no sequence space, or a
+            // RST there, is "in window".
+            const bool paws_ok = f.paws == paws_check::ok;
+            if (rst) {
+                if (paws_ok && f.rst == rst_check::exact)
+                    return f.rfc1337 ? drop(reply_kind::none, drop_reason::rst_in_time_wait)
+                                     : detail::reset(tcp_event::rcv_rst);
+                return drop(reply_kind::none, paws_ok ? drop_reason::rst_out_of_window : drop_reason::paws);
+            }
+            // A bare segment at RCV.NXT restarts 2MSL, unanswered, whatever its ACK.
+            if (paws_ok && f.seq == seq_check::acceptable) return drop(reply_kind::none, drop_reason::time_wait_ack, true);
+            if (syn && !ack && paws_ok && f.seq == seq_check::syn_newer)
+                return {verdict::reopen, reply_kind::none, false, tcp_event::rcv_syn, drop_reason::none, false};
+            // Everything else is ACKed. Only segments with ACK (or a failed
+            // PAWS test) restart 2MSL: an ACK-less SYN may be an old duplicate.
+            if (!paws_ok) return drop(reply_kind::ack, drop_reason::paws, true);
+            if (syn) return drop(reply_kind::challenge_ack, drop_reason::syn_in_window, ack);
+            return drop(reply_kind::ack, drop_reason::out_of_window, ack);
+        }
+
         default:
             break;
     }
 
-    // SYN-RECEIVED and the synchronized states (§3.10.7.4).
-    const bool time_wait = f.state == tcp_state::time_wait;
+    // SYN-RECEIVED and the synchronized states but TIME-WAIT (§3.10.7.4).
 
-    // RFC 7323 §5.3 R1: PAWS before the window test; a RST is exempt (but
-    // Linux drops a PAWS-failing RST in TIME-WAIT).
-    if (f.paws == paws_check::failed) {
-        if (!rst) return drop(reply_kind::ack, drop_reason::paws, time_wait);
-        if (time_wait) return drop(reply_kind::none, drop_reason::paws);
-    }
+    // RFC 7323 §5.3 R1: PAWS before the window test; a RST is exempt.
+    if (f.paws == paws_check::failed && !rst) return drop(reply_kind::ack, drop_reason::paws);
 
     // Linux answers the peer's retransmitted SYN with the SYN,ACK again
     // (tcp_check_req) rather than a bare challenge ACK the peer in SYN-SENT
@@ -218,22 +236,23 @@ inline constexpr std::uint8_t arrival_relevant_flags =
     if (syn && ack && f.state == tcp_state::syn_received && f.seq == seq_check::syn_duplicate &&
         f.ack == ack_check::acceptable)
         return detail::accept(tcp_event::rcv_ack_of_syn);
-    if (syn && !ack && time_wait && f.seq == seq_check::syn_newer) return {verdict::reopen, reply_kind::none, false, tcp_event::rcv_syn, drop_reason::none, false};
+    // Linux (tcp_check_req): in a passive SYN-RECEIVED, a segment whose ACK
+    // is not for our SYN goes to the listener, which answers <SEQ=SEG.ACK>
+    // <CTL=RST> (RFC 9293's fifth check, taken first) and ignores a RST.
+    if (f.state == tcp_state::syn_received && f.passive_open && ack && f.ack != ack_check::acceptable)
+        return drop(rst ? reply_kind::none : reply_kind::rst, drop_reason::unacceptable_ack);
 
     // First: the sequence number.
     if (f.seq != seq_check::acceptable) {
         if (rst) return drop(reply_kind::none, drop_reason::rst_out_of_window);
         if (syn) return drop(reply_kind::challenge_ack, drop_reason::syn_in_window);
-        // Linux restarts TIME-WAIT only for segments with ACK (an ACK-less SYN
-        // may be an old duplicate).
-        return drop(reply_kind::ack, drop_reason::out_of_window, time_wait && ack);
+        return drop(reply_kind::ack, drop_reason::out_of_window);
     }
 
     // Second: RST (RFC 5961 §3.2).
     if (rst) {
         switch (f.rst) {
             case rst_check::exact:
-                if (time_wait && f.rfc1337) return drop(reply_kind::none, drop_reason::rst_in_time_wait);
                 return detail::reset(f.state == tcp_state::syn_received && f.passive_open ? tcp_event::rcv_rst_passive
                                                                                           : tcp_event::rcv_rst);
             case rst_check::in_window: return drop(reply_kind::challenge_ack, drop_reason::rst_not_exact);
@@ -241,7 +260,12 @@ inline constexpr std::uint8_t arrival_relevant_flags =
         }
     }
 
-    // Fourth: SYN (RFC 5961 §4: whatever its sequence number).
+    // Fourth: SYN. A passive SYN-RECEIVED goes back to LISTEN (§3.10.7.4);
+    // Linux (tcp_check_req) drops the request and answers with a RST.
+    if (syn && f.state == tcp_state::syn_received && f.passive_open)
+        return {verdict::reset, ack ? reply_kind::rst : reply_kind::rst_ack, true, tcp_event::rcv_rst_passive,
+                drop_reason::none, false};
+    // Elsewhere a challenge ACK (RFC 5961 §4: whatever its sequence number).
     if (syn) return drop(reply_kind::challenge_ack, drop_reason::syn_in_window);
 
     // Fifth: ACK.
@@ -252,7 +276,6 @@ inline constexpr std::uint8_t arrival_relevant_flags =
     }
     if (f.ack == ack_check::old) return drop(reply_kind::challenge_ack, drop_reason::ack_too_old);
     if (f.ack == ack_check::future) return drop(reply_kind::challenge_ack, drop_reason::ack_of_unsent_data);
-    if (time_wait) return drop(reply_kind::none, drop_reason::time_wait_ack, true);
     return detail::accept();
 }
 

@@ -128,23 +128,45 @@ constexpr bool spec_replies(const segment_facts& f, const arrival_decision& d) {
         default:
             break;
     }
+    if (f.state == tcp_state::time_wait) {
+        // Linux's TIME-WAIT (tcp_timewait_state_process; the re-ACK of a
+        // retransmitted FIN measured on 6.18). A RST at RCV.NXT ends it
+        // unless RFC 1337 protection is on; any other RST is dropped.
+        const bool paws_ok = f.paws == paws_check::ok;
+        if (rst) {
+            if (paws_ok && f.rst == rst_check::exact && !f.rfc1337) return d.action == verdict::reset;
+            return d.action == verdict::drop && d.reply == reply_kind::none && !d.restart_time_wait;
+        }
+        // A bare segment at RCV.NXT: 2MSL again, in silence.
+        if (paws_ok && f.seq == seq_check::acceptable)
+            return d.action == verdict::drop && d.reply == reply_kind::none && d.restart_time_wait;
+        // A newer SYN may open a new incarnation.
+        if (syn && !ack && paws_ok && f.seq == seq_check::syn_newer) return d.action == verdict::reopen;
+        // The rest (a retransmitted FIN among them) is ACKed; 2MSL starts
+        // again for segments with ACK or an old timestamp.
+        return d.action == verdict::drop && (d.reply == reply_kind::ack || d.reply == reply_kind::challenge_ack) &&
+               d.restart_time_wait == (ack || !paws_ok);
+    }
     if (f.paws == paws_check::failed) return true;  // covered by well_formed
+    // A passive SYN-RECEIVED answers an ACK of anything but its SYN as
+    // Linux's listener does: RST seq=SEG.ACK, and nothing to a RST.
+    if (f.state == tcp_state::syn_received && f.passive_open && ack && f.ack != ack_check::acceptable)
+        return d.action == verdict::drop && d.reply == (rst ? reply_kind::none : reply_kind::rst);
     if (rst && f.seq == seq_check::acceptable) {
         // RFC 5961 §3.2, measured: exact resets, in-window challenges,
         // outside is silently dropped.
-        if (f.rst == rst_check::exact && !(f.state == tcp_state::time_wait && f.rfc1337))
-            return d.action == verdict::reset;
+        if (f.rst == rst_check::exact) return d.action == verdict::reset;
         if (f.rst == rst_check::in_window) return d.reply == reply_kind::challenge_ack && d.action == verdict::drop;
         return d.reply == reply_kind::none && d.action == verdict::drop;
     }
     if (rst && f.seq != seq_check::acceptable) return d.reply == reply_kind::none && d.action == verdict::drop;
     // A SYN in a synchronized state: challenge ACK, nothing changes.
-    if (syn && is_synchronized(f.state) && !(f.state == tcp_state::time_wait && f.seq == seq_check::syn_newer && !ack))
-        return d.reply == reply_kind::challenge_ack && d.action == verdict::drop;
-    // TIME-WAIT: a retransmitted FIN (out of window, with ACK) is ACKed again
-    // and restarts 2MSL (measured).
-    if (f.state == tcp_state::time_wait && fl.fin_set() && ack && f.seq == seq_check::unacceptable)
-        return d.reply == reply_kind::ack && d.restart_time_wait;
+    if (syn && is_synchronized(f.state)) return d.reply == reply_kind::challenge_ack && d.action == verdict::drop;
+    // A SYN in the window of a passive SYN-RECEIVED sends it back to LISTEN
+    // (§3.10.7.4 fourth) with Linux's RST.
+    if (syn && f.state == tcp_state::syn_received && f.passive_open && f.seq == seq_check::acceptable)
+        return d.action == verdict::reset && d.event == tcp_event::rcv_rst_passive &&
+               d.reply == (ack ? reply_kind::rst : reply_kind::rst_ack);
     // An unacceptable non-RST segment is answered with an ACK (§3.10.7.4).
     if (!syn && f.seq == seq_check::unacceptable) return d.reply == reply_kind::ack && d.action == verdict::drop;
     return true;

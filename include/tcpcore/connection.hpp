@@ -262,6 +262,9 @@ public:
             case tcp_state::closed: return unexpected{std::make_error_code(std::errc::not_connected)};
             case tcp_state::listen:
                 if (!(flags_ & f_fixed_remote)) return unexpected{std::make_error_code(std::errc::not_connected)};
+                // RFC 9293 §3.10.2: the open turns active. Its SYN is retried
+                // as a client's, and a RST after a simultaneous open ends it.
+                flags_ &= ~f_passive;
                 apply(now, tcp_event::send);  // LISTEN --SEND--> SYN-SENT
                 break;
             case tcp_state::syn_sent:
@@ -320,6 +323,10 @@ public:
     std::error_code shutdown(time_point now) {
         if (state_ == tcp_state::closed || state_ == tcp_state::listen)
             return std::make_error_code(std::errc::not_connected);
+        if (state_ == tcp_state::syn_received) {
+            defer_fin_until_established();
+            return {};
+        }
         if (has_transition(state_, tcp_event::shutdown)) apply(now, tcp_event::shutdown);
         return {};
     }
@@ -333,7 +340,9 @@ public:
             abort(now);
             return {};
         }
-        if (has_transition(state_, tcp_event::close)) {
+        if (state_ == tcp_state::syn_received) {
+            defer_fin_until_established();
+        } else if (has_transition(state_, tcp_event::close)) {
             apply(now, tcp_event::close);
         } else if (state_ == tcp_state::fin_wait_2) {
             arm_fin_wait_2_timeout(now);
@@ -368,6 +377,11 @@ public:
             case reply_kind::syn_ack: flags_ |= f_syn_due; break;
         }
         if (d.restart_time_wait) arm_rtx(now + time_wait_duration(cfg_->msl), false);
+        if (d.reason == drop_reason::time_wait_ack && (flags_ & f_ts) && seg.options().timestamps) {
+            // Linux keeps TS.Recent fresh in TIME-WAIT from segments at RCV.NXT.
+            ts_recent_ = seg.options().timestamps->value;
+            flags_ |= f_ts_recent;
+        }
 
         switch (d.action) {
             case verdict::drop: return {segment_result::dropped, d.reason};
@@ -468,7 +482,7 @@ public:
     config_check set_keepalive(bool on, time_point now) noexcept {
         if (on && !(flags_ & f_keepalive)) {
             flags_ |= f_keepalive;
-            if (last_rcv_ < now) last_rcv_ = now;
+            if (last_rcv_ < now) move_last_rcv(now);
         } else if (!on) {
             flags_ &= ~f_keepalive;
         }
@@ -575,6 +589,13 @@ private:
     [[nodiscard]] time_point delack_deadline() const noexcept {
         return last_rcv_ + duration{static_cast<std::int32_t>(delack_deadline_us_ - detail::us32(last_rcv_))};
     }
+    // A delayed ACK that fell due while the clock ran on without a poll could
+    // lie too far behind the new last_rcv_ to be read back: it is due, so it
+    // becomes an immediate ACK before last_rcv_ moves.
+    void move_last_rcv(time_point now) noexcept {
+        if ((flags_ & f_delack) && delack_deadline() <= now) flags_ = (flags_ & ~f_delack) | f_ack_now;
+        last_rcv_ = now;
+    }
 
     // Time since a millisecond stamp kept in 32 bits (wraps after 49 days,
     // far beyond any timeout it measures).
@@ -618,6 +639,7 @@ private:
         rcv_mss_ = snd_mss_;
         snd_ws_ = rcv_ws_ = 0;
         retransmits_ = dupacks_ = probes_out_ = 0;
+        keepalive_delay_ms_ = 0;
         challenge_count_ = challenge_second_ = 0;
         sacked_count_ = ooo_count_ = 0;
         cc_window w{cfg_->initial_cwnd * std::uint32_t{snd_mss_}, 0xffffffffu, snd_mss_};
@@ -626,6 +648,12 @@ private:
         cc_ = CC{};
         last_rcv_ = now;
     }
+
+    // RFC 9293 §3.10.4 lets CLOSE in SYN-RECEIVED send a FIN at once only
+    // when nothing is queued; otherwise it waits for ESTABLISHED. Waiting
+    // always keeps the SYN,ACK the only segment retransmitted before the
+    // handshake ends, and puts the FIN after any queued data.
+    void defer_fin_until_established() noexcept { flags_ |= f_shutdown; }
 
     // ---- State changes: only rows of the transition table ------------------
     void apply(time_point now, tcp_event e) {
@@ -664,7 +692,8 @@ private:
                 flags_ &= ~f_syn_due;
                 retransmits_ = 0;
                 disarm_rtx();
-                last_rcv_ = now;
+                move_last_rcv(now);
+                if (flags_ & f_shutdown) apply(now, (flags_ & f_orphan) ? tcp_event::close : tcp_event::shutdown);
                 break;
             case tcp_state::fin_wait_2:
                 if (flags_ & f_orphan) arm_fin_wait_2_timeout(now);
@@ -683,9 +712,12 @@ private:
                     const seq32 iss = snd_una_;
                     const bool fixed = (flags_ & f_fixed_remote) != 0;
                     const four_tuple keep_tuple = tuple_;
+                    // A new SYN that ended it is answered with a RST, to the
+                    // peer it came from.
+                    const std::uint32_t pending_reply = flags_ & reply_mask;
                     reset_variables(now, iss, ts_offset_);
-                    flags_ |= f_passive | (fixed ? f_fixed_remote | f_bound_remote : 0u);
-                    tuple_ = fixed ? keep_tuple : four_tuple{local, {}};
+                    flags_ |= f_passive | (fixed ? f_fixed_remote | f_bound_remote : 0u) | pending_reply;
+                    tuple_ = fixed || pending_reply != 0 ? keep_tuple : four_tuple{local, {}};
                 }
                 break;
             case tcp_state::closed:
@@ -777,12 +809,16 @@ private:
         // reset elsewhere.
         if (state_ == tcp_state::syn_sent) return std::errc::connection_refused;
         if (state_ == tcp_state::close_wait) return std::errc::broken_pipe;
+        // RFC 9293 §3.10.7.4: in TIME-WAIT the application closed cleanly
+        // long ago; Linux kills the timewait socket without telling anyone.
+        if (state_ == tcp_state::time_wait) return std::errc{};
         return std::errc::connection_reset;
     }
 
     void process(time_point now, const tcp_segment_view& seg, const ip_address& src, const arrival_decision& d) {
-        last_rcv_ = now;
+        move_last_rcv(now);
         probes_out_ = 0;
+        keepalive_delay_ms_ = 0;
 
         if (state_ == tcp_state::listen) {  // a SYN (the decision admitted nothing else)
             tuple_.remote = {src, seg.src_port()};
@@ -889,10 +925,13 @@ private:
 
         // (Blocks can name only data in flight, which lives in the buffer
         // block; a FIN alone in flight has no block, and no scoreboard.)
+        // As Linux (tcp_is_sackblock_valid), a block must start past the
+        // cumulative ACK: one at or below it is a D-SACK (RFC 2883) or
+        // nonsense, and says nothing about what is missing.
         if ((flags_ & f_sack) && seg.options().sack_count != 0 && buf_ != nullptr) {
+            const seq32 cumulative = seq_max(snd_una_, ack);
             for (const sack_block& b : seg.options().sack_blocks())
-                if (snd_una_ < b.right && b.left < b.right && b.right <= snd_nxt_)
-                    sacked().add_evicting(seq_max(b.left, snd_una_), b.right);
+                if (cumulative < b.left && b.left < b.right && b.right <= snd_nxt_) sacked().add_evicting(b.left, b.right);
         }
 
         bool fin_acked = false;
@@ -1011,8 +1050,10 @@ private:
     // tail loss would otherwise wait for the RTO.
     [[nodiscard]] std::uint32_t duplicate_threshold() const noexcept {
         const std::uint32_t segments = (flight_size() + snd_mss_ - 1) / snd_mss_;
-        if (segments >= 4 || next_new_data(0xffff).length != 0) return 3;
-        return segments > 1 ? segments - 1 : 1;
+        // One segment out: no later segment can raise a duplicate ACK for
+        // it, so one that arrives says nothing about loss.
+        if (segments >= 4 || segments < 2 || next_new_data(0xffff).length != 0) return 3;
+        return segments - 1;
     }
 
     // RFC 6675 IsLost, simplified: duplicate_threshold() segments' worth
@@ -1088,7 +1129,12 @@ private:
 
         if (!seg.flags().fin_set() || !receiving) return false;
         const seq32 fin_seq = first + static_cast<std::uint32_t>(payload.size());
-        if (fin_seq != rcv_nxt_) return false;  // out of order: the peer will send it again
+        if (fin_seq != rcv_nxt_) {
+            // Out of order: the peer sends it again; the duplicate ACK at once
+            // tells it where the hole is (RFC 5681 §4.2), as for data.
+            flags_ |= f_ack_now;
+            return false;
+        }
         rcv_nxt_ = rcv_nxt_ + 1;
         flags_ |= f_fin_received | f_ack_now;
         flags_ &= ~f_delack;
@@ -1319,11 +1365,13 @@ private:
         const bool stalled = snd_wnd_ == 0 && snd_una_ == snd_nxt_ && has_unsent();
         if (stalled && !(flags_ & f_rtx_armed)) {
             probes_out_ = 0;
+            keepalive_delay_ms_ = 0;
             retransmits_ = 0;
             arm_rtx(now + persist_interval(), true);
         } else if (!stalled && (flags_ & f_persist)) {
             disarm_rtx();
             probes_out_ = 0;
+            keepalive_delay_ms_ = 0;
             retransmits_ = 0;
         }
     }
@@ -1338,11 +1386,13 @@ private:
         return snd_una_ == snd_nxt_ && !has_unsent();
     }
 
-    // Probes at idle, idle + interval, ... after the last segment received.
+    // Probes at idle, idle + interval, ... after the last segment received,
+    // moved later by however late the clock let the timer run.
     [[nodiscard]] time_point keepalive_deadline() const noexcept {
         if (!keepalive_applies()) return never;
         return last_rcv_ + std::chrono::seconds{keepalive_idle_s_} +
-               std::chrono::seconds{std::uint32_t{keepalive_interval_s_} * probes_out_};
+               std::chrono::seconds{std::uint32_t{keepalive_interval_s_} * probes_out_} +
+               std::chrono::milliseconds{keepalive_delay_ms_};
     }
 
     void on_keepalive_timer(time_point now) {
@@ -1352,6 +1402,17 @@ private:
             return give_up(now, tcp_event::keepalive_give_up);
         if (probes_out_ < 0xff) ++probes_out_;
         flags_ |= f_probe_due;
+        // A clock that jumped (a suspended host, a simulator) must not turn
+        // the probes it skipped into a burst: the next waits a whole interval
+        // from now, as Linux re-arms its keepalive timer from the firing.
+        const time_point next = keepalive_deadline();
+        if (next <= now) {
+            const auto behind = std::chrono::ceil<std::chrono::milliseconds>(
+                                    now + std::chrono::seconds{keepalive_interval_s_} - next)
+                                    .count();
+            keepalive_delay_ms_ = static_cast<std::uint32_t>(
+                std::min<std::int64_t>(std::int64_t{keepalive_delay_ms_} + behind, 0xffffffff));
+        }
     }
 
     // ---- Sending -------------------------------------------------------------
@@ -1548,7 +1609,10 @@ private:
         tcp_options o;
         fill_options(o, now, true);
         const std::uint16_t window = static_cast<std::uint16_t>(std::min<std::uint32_t>(receive_capacity(), 0xffff));
-        if (synack) rcv_adv_ = rcv_nxt_ + window;
+        // A SYN's window is never scaled (RFC 7323 §2.2), so a SYN,ACK sent
+        // again after a scaled ACK may offer a byte or so less than that ACK
+        // did; what was offered stays offered.
+        if (synack) rcv_adv_ = seq_max(rcv_adv_, rcv_nxt_ + window);
         flags_ &= ~f_syn_due;
         if (retransmits_ == 0) {
             rtt_seq_ = snd_una_ + 1;
@@ -1574,7 +1638,10 @@ private:
         const std::size_t n = write_segment(out, s, fl, o, offset, bytes, window);
         const seq32 after = s + seq_len;
         if (rtx) {
-            if (s == snd_una_) {
+            // The head's retransmission starts at the first hole: at SND.UNA,
+            // or past data a reneging peer SACKed there. Either way it is
+            // sent, and the head is no longer due.
+            if (s == snd_una_ || ((flags_ & f_rtx_head) && !(flags_ & f_tlp_probe))) {
                 rtx_fence_ = snd_nxt_;  // what is sent from here on came after the head's retransmission
                 flags_ |= f_rtx_fence;
                 flags_ &= ~f_rtx_head;
@@ -1743,6 +1810,7 @@ private:
     std::uint32_t first_rtx_ms_ = 0;
     std::uint32_t delack_deadline_us_ = 0;  // read back around last_rcv_ (delack_deadline())
     std::uint32_t user_timeout_ms_ = 0;
+    std::uint32_t keepalive_delay_ms_ = 0;  // keepalive probes postponed by a late clock
     std::uint32_t sbuf_start_ = 0, sbuf_len_ = 0, rbuf_start_ = 0, rbuf_len_ = 0;
     std::uint32_t flags_ = 0;
     std::uint16_t snd_mss_ = 0, rcv_mss_ = 0;

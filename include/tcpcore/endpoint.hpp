@@ -215,7 +215,7 @@ public:
             ++stats_.out_of_memory;
             return unexpected{std::make_error_code(std::errc::not_enough_memory)};
         }
-        slots_[s].flags |= slot_user_owned;
+        slots_[s].flags |= slot_user_owned | slot_in_table;
         service(s, now);
         return handle_of(s);
     }
@@ -839,6 +839,7 @@ private:
         const arrival_decision d = decide_arrival(f);
 
         if (d.reply == reply_kind::ack || d.reply == reply_kind::challenge_ack) time_wait_ack(now, e);
+        if (d.reason == drop_reason::time_wait_ack && e.timestamps && ts) e.ts_recent = ts->value;
         if (d.restart_time_wait && !arm(w | time_wait_tag, now + time_wait_duration(cfg_->msl))) {
             expire_time_wait(w);
             return;

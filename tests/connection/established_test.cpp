@@ -116,6 +116,22 @@ TEST_CASE("ESTABLISHED: delayed ACK waits at most 40 ms, and ACKs every second f
     h.expect(at(51ms), {{ACK, us, peer + 1172, our_window - 1172, {}, {}}});
 }
 
+// Found by the connection fuzzer: the delayed-ACK deadline is kept as 32
+// bits read back around the last arrival. When the clock ran on for hours
+// without a poll and then a segment arrived, the overdue deadline read back
+// as one far in the future, and the ACK waited another hour.
+TEST_CASE("ESTABLISHED: a delayed ACK overdue by hours goes at the next arrival") {
+    config c = plain_config();
+    c.delayed_ack = true;
+    harness h(c);
+    h.established();
+    h.send(at(1ms), {ACK, peer, us, 64000, {}, bytes_of(text(100))});
+    const time_point later = at(1ms) + std::chrono::hours{2};
+    h.send(later, {ACK, peer + 100, us, 64000, {}, {}});  // a bare ACK: nothing to answer by itself
+    h.expect(later, {{ACK, us, peer + 100, our_window - 100, {}, {}}});
+    h.expect_nothing_until(never);
+}
+
 TEST_CASE("ESTABLISHED: Nagle holds a small segment while data is unacknowledged; no-delay does not") {
     harness h;
     h.established();

@@ -38,6 +38,29 @@ TEST_CASE("recovery: three duplicate ACKs -> fast retransmit; ssthresh = flight 
     CHECK(info.cwnd == 3000 + 3 * 1000);  // RFC 6582: inflated by the three duplicates
 }
 
+// Found by the model test: with one segment out, a duplicate ACK cannot have
+// been caused by a later segment of ours, so it is no sign of loss (Early
+// Retransmit needs two segments out, RFC 5827). Only the RTO resends it.
+TEST_CASE("recovery: one segment out: duplicate ACKs do not retransmit it, the RTO does") {
+    harness h;
+    established_with_mss_1000(h);
+    h.write(at(0ms), std::string(1000, 'x'));
+    REQUIRE(h.recv(at(0ms)).size() == 1);
+    h.send(at(10ms), ack_of(0));
+    h.send(at(11ms), ack_of(0));
+    h.expect_nothing_until(at(210ms));
+    h.expect(at(210ms), {data_at(0, 1000, PSH | ACK)});
+}
+
+TEST_CASE("recovery: two segments out, nothing more to send: one duplicate ACK retransmits (RFC 5827)") {
+    harness h;
+    established_with_mss_1000(h);
+    h.write(at(0ms), std::string(2000, 'x'));
+    REQUIRE(h.recv(at(0ms)).size() == 2);
+    h.send(at(10ms), ack_of(0));
+    h.expect(at(10ms), {data_at(0)});
+}
+
 TEST_CASE("recovery: a partial ACK retransmits the next hole at once; the full ACK ends recovery (RFC 6582)") {
     harness h;
     established_with_mss_1000(h);
@@ -183,4 +206,38 @@ TEST_CASE("recovery (SACK): two segments out, the second SACKed: the first goes 
     REQUIRE(h.recv(at(0ms)).size() == 2);
     h.send(at(10ms), sack_of(0, {{1000, 2000}}));
     h.expect(at(10ms), {data_at(0)});
+}
+
+// Found by the connection fuzzer: a SACK block starting at SND.UNA marked the
+// head as received; the retransmission of "the head" then began past it, was
+// never taken for the head's, and went out again on every poll, forever.
+TEST_CASE("recovery (SACK): a block at SND.UNA is not taken (Linux: D-SACK or invalid); the head goes once") {
+    harness h;
+    established_with_sack(h);
+    h.write(at(0ms), std::string(2000, 'x'));
+    REQUIRE(h.recv(at(0ms)).size() == 2);
+    h.send(at(10ms), sack_of(0, {{0, 256}}));
+    h.expect(at(10ms), {data_at(0)});  // a duplicate ACK with two out: early retransmit of all of it
+    h.send(at(11ms), sack_of(0, {{0, 256}}));
+    h.expect_nothing(at(11ms));
+}
+
+TEST_CASE("recovery (SACK): a reneging peer whose SACKed data reaches SND.UNA: the first hole goes once") {
+    harness h;
+    established_with_sack(h);
+    h.write(at(0ms), std::string(4000, 'x'));
+    REQUIRE(h.recv(at(0ms)).size() == 4);
+    h.send(at(10ms), sack_of(0, {{1000, 2000}}));
+    h.expect_nothing(at(10ms));
+    // A cumulative ACK into the SACKed range (the peer took back what lay
+    // below it): [1500, 2000) stays marked, at SND.UNA.
+    h.send(at(20ms), sack_of(1500, {}));
+    h.expect_nothing(at(20ms));
+    // Three segments out, nothing new: two duplicates start recovery. The
+    // first hole, [2000, 2500), goes once, past the pipe.
+    h.send(at(30ms), sack_of(1500, {}));
+    h.send(at(30ms), sack_of(1500, {}));
+    h.expect(at(30ms), {data_at(2000, 500)});
+    h.send(at(31ms), sack_of(1500, {}));
+    h.expect_nothing(at(31ms));
 }

@@ -186,6 +186,33 @@ TEST_CASE("keepalive with a user timeout: idle past it with a probe unanswered a
     longer.expect(at(10s), {{RST | ACK, us, peer, 0, {}, {}}});
 }
 
+// Found by the connection fuzzer: a clock that jumps hours ahead (a host
+// waking from suspend, a simulator) found every missed probe due at once, and
+// with a user timeout they never ran out: poll_output() sent probes forever.
+// As Linux re-arms its timer from the firing, one probe goes, then one per
+// interval.
+TEST_CASE("keepalive: after a jump of the clock, one probe, then one per interval") {
+    harness h(keepalive_config());
+    h.established();
+    h.expect(at(100s), {probe});
+    h.expect_nothing_until(at(101s));
+    h.expect(at(101s), {probe});
+    h.expect(at(102s), {probe});
+    h.expect(at(103s), {{RST | ACK, us, peer, 0, {}, {}}});
+    CHECK(h.conn.error() == std::errc::timed_out);
+
+    harness with_user_timeout(keepalive_config());
+    REQUIRE(with_user_timeout.conn.set_user_timeout(3h));
+    with_user_timeout.established();
+    with_user_timeout.expect(at(2h), {probe});
+    with_user_timeout.expect_nothing_until(at(2h + 1s));
+    with_user_timeout.expect(at(2h + 1s), {probe});
+    // An answer starts the idle period again, from the answer.
+    with_user_timeout.send(at(2h + 1500ms), {ACK, peer, us, 64000, {}, {}});
+    with_user_timeout.expect_nothing_until(at(2h + 3500ms));
+    with_user_timeout.expect(at(2h + 3500ms), {probe});
+}
+
 TEST_CASE("keepalive: off by default; settings change a live connection") {
     harness h;  // keepalive off
     h.established();

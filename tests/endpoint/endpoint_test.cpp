@@ -409,3 +409,40 @@ TEST_CASE("endpoint: stale handles are refused") {
     CHECK(p.client.send(*c, std::span(&b, 1)).error() == std::errc::bad_file_descriptor);
     CHECK(p.client.get(*c) == nullptr);
 }
+
+// Found by the endpoint fuzzer: connect() put its flow in the table without
+// marking the slot as being there, so an active open that ended without
+// TIME-WAIT (refused, aborted, timed out) left a stale entry behind. The next
+// segment for that 4-tuple reached a freed slot, and the port stayed taken.
+TEST_CASE("endpoint: an active open that ends without TIME-WAIT frees its 4-tuple") {
+    pair_fixture p;
+    p.net.keep_trace = true;
+    const socket_address client_local{client_ip, 40000};
+
+    SECTION("refused: the same local port connects again") {
+        const auto c = p.client.connect({server_ip, 81}, client_local);  // nobody listens on 81
+        REQUIRE(c.has_value());
+        REQUIRE(p.net.run_until([&] { return p.client.get(*c)->state() == tcp_state::closed; }, at(1s)));
+        CHECK(p.client.get(*c)->error() == std::errc::connection_refused);
+        p.client.close(*c);
+        const auto again = p.client.connect({server_ip, 81}, client_local);
+        CHECK(again.has_value());
+    }
+    SECTION("aborted in SYN-SENT: a late segment for the tuple is a segment for no connection") {
+        const auto c = p.client.connect({server_ip, 81}, client_local);
+        REQUIRE(c.has_value());
+        p.client.abort(*c);
+        const std::size_t resets_before = p.client.stats().resets_for_no_connection;
+        // The server's refusal arrives after the abort, then an ACK.
+        p.net.inject(datagram(server_ip, 81, client_ip, 40000, tcp_flags::rst | tcp_flags::ack, seq32{0}, seq32{1}));
+        p.net.inject(datagram(server_ip, 81, client_ip, 40000, tcp_flags::ack, seq32{5}, seq32{777}));
+        p.net.run_until([] { return false; }, at(1s));
+        CHECK(p.client.stats().resets_for_no_connection == resets_before + 1);  // the ACK's RST only
+        const auto segs = segments_in(p.net.trace);
+        REQUIRE(!segs.empty());
+        CHECK(segs.back().src == client_ip);
+        CHECK(segs.back().view().flags() == tcp_flags{tcp_flags::rst});
+        CHECK(segs.back().view().seq() == seq32{777});
+        CHECK(p.client.connect({server_ip, 81}, client_local).has_value());
+    }
+}
