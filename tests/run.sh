@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs tcpcore's whole test suite: built and run with g++ 12, with clang 14,
-# and with g++ under AddressSanitizer + UndefinedBehaviorSanitizer.
+# and with g++ under AddressSanitizer + UndefinedBehaviorSanitizer; then the
+# fuzz targets under libFuzzer (clang, ASan + UBSan), about a minute each.
 # Missing Debian packages are installed when run as root; otherwise the exact
 # apt-get line is printed. .ci/run runs this same script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ clang libclang-rt-14-dev catch2 librapidcheck-dev libbenchmark-dev
-          tshark iproute2)
+          tshark iproute2 libasio-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -26,7 +27,7 @@ if ((${#missing[@]})); then
 fi
 
 presets=("$@")
-((${#presets[@]})) || presets=(dev clang asan)
+((${#presets[@]})) || presets=(dev clang asan fuzz)
 for preset in "${presets[@]}"; do
   echo "::: tcpcore: workflow '$preset'"
   start=$SECONDS
