@@ -997,7 +997,14 @@ private:
                    retransmits_ != 0) {
             const std::uint32_t sent_ms = seg.options().timestamps->echo_reply - ts_offset_;
             const auto ms = static_cast<std::int32_t>(detail::ms32(now) - sent_ms);
-            if (ms >= 0) take_rtt_sample(std::chrono::milliseconds{ms});
+            // An echo older than our first retransmission is ambiguous, as in
+            // Karn's rule: the peer echoes TS.Recent, which a duplicate (our
+            // retransmission of data whose ACK was lost) does not update, so
+            // the sample would span the whole timeout and inflate the RTO
+            // for every loss after it.
+            const bool echo_predates_retransmission =
+                (flags_ & f_first_rtx) && static_cast<std::int32_t>(sent_ms - first_rtx_ms_) < 0;
+            if (ms >= 0 && !echo_predates_retransmission) take_rtt_sample(std::chrono::milliseconds{ms});
         }
 
         // Congestion control and recovery.

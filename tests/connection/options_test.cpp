@@ -89,6 +89,38 @@ TEST_CASE("timestamps: PAWS drops a segment with an old TSval and answers with a
     CHECK(h.send(at(21ms), {RST, peer, {}, 0, old, {}}).result == segment_result::reset);
 }
 
+// Found by the simulated-network properties: at 10% loss with small windows,
+// an ACK lost after a segment arrived made our retransmission a duplicate,
+// and the peer's answer echoed the original's timestamp (TS.Recent moves only
+// for segments in the window). Taken as an RTT sample it spanned the whole
+// timeout; RTOs grew to minutes and a 100 KB transfer took hours.
+TEST_CASE("timestamps: after a timeout, an echo older than the retransmission gives no RTT sample") {
+    config c = plain_config();
+    c.timestamps = true;
+    for (const bool echo_the_retransmission : {false, true}) {
+        harness h(c);
+        REQUIRE(!h.conn.open_active(at(0ms), h.tuple(), local_iss));
+        h.recv(at(0ms));
+        h.send(at(10ms), {SYN | ACK, remote_iss, us, 64000, syn_options(1460, {}, false, tcp_timestamps{1000, 0}), {}});
+        h.recv(at(10ms));
+        REQUIRE(h.conn.info().srtt == 10ms);
+        h.write(at(20ms), "abc");
+        const auto first = h.recv(at(20ms));
+        REQUIRE(first.size() == 1);
+        REQUIRE(first[0].options.timestamps->value == 20);
+        std::vector<seg> again;
+        for (time_point t = at(21ms); again.empty(); t += 1ms) again = h.recv(t);
+        REQUIRE(again.size() == 1);
+        const std::uint32_t retransmitted_at = again[0].options.timestamps->value;
+        tcp_options ts;
+        ts.timestamps = tcp_timestamps{1001, echo_the_retransmission ? retransmitted_at : 20u};
+        h.send(at(std::chrono::milliseconds{retransmitted_at + 30}), {ACK, peer, us + 3, 64000, ts, {}});
+        INFO("echo of the " << (echo_the_retransmission ? "retransmission" : "original"));
+        if (echo_the_retransmission) CHECK(h.conn.info().srtt != 10ms);  // a 30 ms sample moves it
+        else CHECK(h.conn.info().srtt == 10ms);
+    }
+}
+
 TEST_CASE("SACK: out-of-order data is reported, most recent block first (RFC 2018 §4)") {
     config c = plain_config();
     c.sack = true;
