@@ -372,7 +372,9 @@ public:
             case reply_kind::none: break;
             case reply_kind::rst: queue_reply_rst(seg, src, false); break;
             case reply_kind::rst_ack: queue_reply_rst(seg, src, true); break;
-            case reply_kind::ack: flags_ |= f_ack_now; break;
+            case reply_kind::ack:
+                if (!out_of_window_ack_limited(now, seg, d.reason)) flags_ |= f_ack_now;
+                break;
             case reply_kind::challenge_ack: queue_challenge_ack(now); break;
             case reply_kind::syn_ack: flags_ |= f_syn_due; break;
         }
@@ -563,6 +565,7 @@ private:
     static constexpr std::uint32_t f_tlp = 1u << 28;            // rtx_deadline_ is a loss-probe timeout
     static constexpr std::uint32_t f_tlp_sent = 1u << 29;       // one probe this episode already
     static constexpr std::uint32_t f_tlp_probe = 1u << 30;      // the probe is due now
+    static constexpr std::uint32_t f_oow_acked = 1u << 31;      // oow_ack_ms_ holds a time
 
     // A queued RST reply, in two flag bits.
     static constexpr std::uint32_t reply_shift = 24;
@@ -1715,6 +1718,22 @@ private:
         reply_ack_ = rcv_nxt_;
     }
 
+    // Linux (tcp_oow_rate_limited, tcp_invalid_ratelimit): an out-of-window
+    // or PAWS-failing segment that carries nothing (no data, SYN or FIN) is
+    // answered at most once per half second. Two ends that disagree about
+    // the sequence space (after damage a checksum missed, say) would
+    // otherwise answer each other's ACKs for ever.
+    static constexpr std::uint32_t out_of_window_ack_interval_ms = 500;
+    [[nodiscard]] bool out_of_window_ack_limited(time_point now, const tcp_segment_view& seg, drop_reason why) noexcept {
+        if (why != drop_reason::out_of_window && why != drop_reason::paws) return false;
+        if (seg.sequence_length() != 0) return false;
+        const std::uint32_t ms = detail::ms32(now);
+        if ((flags_ & f_oow_acked) && ms - oow_ack_ms_ < out_of_window_ack_interval_ms) return true;
+        oow_ack_ms_ = ms;
+        flags_ |= f_oow_acked;
+        return false;
+    }
+
     // RFC 5961 §7: at most challenge_ack_limit per second.
     void queue_challenge_ack(time_point now) noexcept {
         const auto second = static_cast<std::uint16_t>(now.time_since_epoch().count() / 1000000);
@@ -1818,6 +1837,7 @@ private:
     std::uint32_t delack_deadline_us_ = 0;  // read back around last_rcv_ (delack_deadline())
     std::uint32_t user_timeout_ms_ = 0;
     std::uint32_t keepalive_delay_ms_ = 0;  // keepalive probes postponed by a late clock
+    std::uint32_t oow_ack_ms_ = 0;          // the last answer to an out-of-window segment
     std::uint32_t sbuf_start_ = 0, sbuf_len_ = 0, rbuf_start_ = 0, rbuf_len_ = 0;
     std::uint32_t flags_ = 0;
     std::uint16_t snd_mss_ = 0, rcv_mss_ = 0;

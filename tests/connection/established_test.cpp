@@ -132,6 +132,27 @@ TEST_CASE("ESTABLISHED: a delayed ACK overdue by hours goes at the next arrival"
     h.expect_nothing_until(never);
 }
 
+// Found by the simulated-network properties: two ends that disagree about
+// the sequence space (after damage below the checksum) answered each other's
+// out-of-window ACKs for ever. Linux (tcp_oow_rate_limited) answers a segment
+// that carries nothing at most once per 500 ms; data, SYN and FIN always.
+TEST_CASE("ESTABLISHED: out-of-window segments that carry nothing get one answer per 500 ms") {
+    harness h;
+    h.established();
+    const seg answer{ACK, us, peer, our_window, {}, {}};
+    const seg stray{ACK, peer + 100000, us, 64000, {}, {}};  // far beyond the window
+    h.send(at(10ms), stray);
+    h.expect(at(10ms), {answer});
+    h.send(at(20ms), stray);
+    h.expect_nothing(at(20ms));
+    h.send(at(509ms), stray);
+    h.expect_nothing(at(509ms));
+    h.send(at(510ms), stray);
+    h.expect(at(510ms), {answer});
+    h.send(at(520ms), {ACK, peer + 100000, us, 64000, {}, bytes_of("x")});
+    h.expect(at(520ms), {answer});
+}
+
 TEST_CASE("ESTABLISHED: Nagle holds a small segment while data is unacknowledged; no-delay does not") {
     harness h;
     h.established();

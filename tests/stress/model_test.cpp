@@ -202,6 +202,7 @@ struct model {
     time_point deadline{};
     unsigned backoff = 0;
     std::optional<time_point> first_retransmission;
+    std::optional<time_point> last_out_of_window_answer;
     bool rtt_sampled = false, rtt_timing = false;
     seq32 rtt_until{};
 
@@ -685,6 +686,17 @@ void reset_by_peer(model& m) {
     become_closed(m, m.state == tcp_state::close_wait ? std::errc::broken_pipe : std::errc::connection_reset);
 }
 
+// Linux's tcp_oow_rate_limited: an out-of-window segment that occupies no
+// sequence space is answered at most once per 500 ms (on the ms clock).
+void answer_out_of_window(model& m, const peer_segment& s) {
+    if (s.length() == 0) {
+        const auto ms = [](time_point t) { return t.time_since_epoch().count() / 1000; };
+        if (m.last_out_of_window_answer && ms(m.now) - ms(*m.last_out_of_window_answer) < 500) return;
+        m.last_out_of_window_answer = m.now;
+    }
+    m.ack_due = true;
+}
+
 // TIME-WAIT as Linux's tcp_timewait_state_process keeps it.
 arrival time_wait_arrives(model& m, const peer_segment& s) {
     if (s.seq == m.rcv_nxt && (s.length() == 0 || s.has(RST))) {
@@ -703,7 +715,8 @@ arrival time_wait_arrives(model& m, const peer_segment& s) {
     }
     if (s.has(RST)) return arrival::dropped;
     if (s.has(ACK)) m.deadline = m.now + two_msl;
-    m.ack_due = true;
+    if (s.has(SYN)) m.ack_due = true;  // a challenge ACK
+    else answer_out_of_window(m, s);
     return arrival::dropped;
 }
 
@@ -778,7 +791,8 @@ arrival segment_arrives(model& m, const peer_segment& s) {
     }
     if (!handshake_done) {
         if (!acceptable(m, s.seq, s.length(), model_receive_window)) {
-            if (!rst) m.ack_due = true;
+            if (syn) m.ack_due = true;  // a challenge ACK
+            else if (!rst) answer_out_of_window(m, s);
             return arrival::dropped;
         }
         if (rst) {

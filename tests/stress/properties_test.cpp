@@ -235,6 +235,19 @@ scenario pick_scenario(bool below_checksum, int max_bytes) {
     // other for ever, as TCP would.
     if (s.client.end == ending::close_after_eof && s.server.end == ending::close_after_eof)
         s.client.end = ending::shutdown_first;
+    // An orphaned FIN-WAIT-2 gives the peer fin_timeout to close, then
+    // answers a late FIN with a RST (Linux, 60 s by default). A slow reader
+    // here reads for up to half an hour and then closes: the timeout outlasts
+    // it, and still ends within the two hours given after abandoning.
+    for (auto [reader, writer] : {std::pair{&s.client, &s.server}, std::pair{&s.server, &s.client}}) {
+        if (!reader->slow_reader) continue;
+        const std::uint32_t smallest = *std::min_element(reader->read_chunks.begin(), reader->read_chunks.end());
+        const std::uint64_t reads = writer->to_send / std::max<std::uint32_t>(smallest, 1) + 2;
+        constexpr std::int64_t longest_read_us = 30LL * 60 * 1000000;
+        if (reads * static_cast<std::uint64_t>(reader->read_interval.count()) > longest_read_us)
+            reader->read_interval = duration{std::max<std::int64_t>(1, longest_read_us / static_cast<std::int64_t>(reads))};
+    }
+    s.client_cfg.fin_timeout = s.server_cfg.fin_timeout = std::chrono::hours{1};
     s.v6 = pick_bool();
     s.client_iss = *rc::gen::arbitrary<std::uint32_t>();
     s.server_iss = *rc::gen::arbitrary<std::uint32_t>();
