@@ -13,7 +13,7 @@ constexpr seq32 peer = remote_iss + 1;
 constexpr std::uint16_t win = 64000;
 }  // namespace
 
-TEST_CASE("ESTABLISHED: close -> FIN; ACK -> FIN-WAIT-2; FIN -> ACK, TIME-WAIT; 60 s -> CLOSED") {
+TEST_CASE("ESTABLISHED: close -> FIN, ACK -> FIN-WAIT-2, FIN -> ACK, TIME-WAIT, 60 s -> CLOSED") {
     harness h;
     h.established();
     REQUIRE(!h.conn.close(at(0s)));
@@ -48,7 +48,7 @@ TEST_CASE("TIME-WAIT: a retransmitted FIN is ACKed again and restarts the 2MSL t
     CHECK(h.conn.state() == tcp_state::closed);
 }
 
-TEST_CASE("TIME-WAIT: a RST ends it (Linux default); with RFC 1337 protection it is ignored") {
+TEST_CASE("TIME-WAIT: a RST ends it (Linux default), with RFC 1337 protection it is ignored") {
     harness h;
     h.established();
     h.conn.shutdown(at(0s));
@@ -70,7 +70,7 @@ TEST_CASE("TIME-WAIT: a RST ends it (Linux default); with RFC 1337 protection it
     CHECK(p.conn.state() == tcp_state::time_wait);
 }
 
-TEST_CASE("ESTABLISHED: the peer's FIN -> ACK, CLOSE-WAIT; close -> FIN, LAST-ACK; ACK -> CLOSED") {
+TEST_CASE("ESTABLISHED: the peer's FIN -> ACK, CLOSE-WAIT, close -> FIN, LAST-ACK, ACK -> CLOSED") {
     harness h;
     h.established();
     h.send(at(1ms), {FIN | ACK, peer, us, 64000, {}, {}});
@@ -92,7 +92,7 @@ TEST_CASE("ESTABLISHED: the peer's FIN -> ACK, CLOSE-WAIT; close -> FIN, LAST-AC
     h.expect_nothing_until(never);
 }
 
-TEST_CASE("half-close: after our FIN the peer may go on sending; we read it all") {
+TEST_CASE("half-close: after our FIN the peer may go on sending, we read it all") {
     harness h;
     h.established();
     h.conn.shutdown(at(0ms));
@@ -152,7 +152,7 @@ TEST_CASE("close with unread data -> RST (RFC 2525 §2.17), CLOSED") {
     h.expect(at(2ms), {{RST | ACK, us, peer + 6, 0, {}, {}}});
 }
 
-TEST_CASE("abort -> RST,ACK seq=SND.NXT; the connection is aborted") {
+TEST_CASE("abort -> RST,ACK seq=SND.NXT, the connection is aborted") {
     harness h;
     h.established();
     h.write(at(0ms), "abc");

@@ -16,7 +16,7 @@ constexpr std::uint16_t our_window = 64000;
 std::string text(std::size_t n, char c = 'a') { return std::string(n, c); }
 }  // namespace
 
-TEST_CASE("ESTABLISHED: send -> one PSH,ACK segment; its ACK empties the queue") {
+TEST_CASE("ESTABLISHED: send -> one PSH,ACK segment, its ACK empties the queue") {
     harness h;
     h.established();
     CHECK(h.write(at(0ms), "hello") == 5);
@@ -153,7 +153,7 @@ TEST_CASE("ESTABLISHED: out-of-window segments that carry nothing get one answer
     h.expect(at(520ms), {answer});
 }
 
-TEST_CASE("ESTABLISHED: Nagle holds a small segment while data is unacknowledged; no-delay does not") {
+TEST_CASE("ESTABLISHED: Nagle holds a small segment while data is unacknowledged, no-delay does not") {
     harness h;
     h.established();
     h.write(at(0ms), "a");
@@ -237,7 +237,7 @@ TEST_CASE("ESTABLISHED: unanswered zero-window probes give up after retries2 (Li
     CHECK(h.conn.error() == std::errc::timed_out);
 }
 
-TEST_CASE("ESTABLISHED: RST exactly at RCV.NXT -> reset; in window -> challenge ACK; outside -> nothing") {
+TEST_CASE("ESTABLISHED: RST exactly at RCV.NXT -> reset, in window -> challenge ACK, outside -> nothing") {
     harness h;
     h.established();
     CHECK(h.send(at(1ms), {RST, peer + 10, {}, 0, {}, {}}).reason == drop_reason::rst_not_exact);

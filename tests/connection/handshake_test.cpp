@@ -56,7 +56,7 @@ TEST_CASE("SYN-SENT: SYN,ACK -> ACK, ESTABLISHED, connected") {
     h.expect_nothing_until(never);
 }
 
-TEST_CASE("LISTEN: SYN -> SYN,ACK; ACK -> ESTABLISHED") {
+TEST_CASE("LISTEN: SYN -> SYN,ACK, ACK -> ESTABLISHED") {
     harness h;
     open_passive(h);
     CHECK(h.conn.state() == tcp_state::listen);
@@ -83,7 +83,7 @@ TEST_CASE("LISTEN: segments that are not a SYN get the replies of RFC 9293 3.10.
     CHECK(h.conn.state() == tcp_state::listen);
 }
 
-TEST_CASE("SYN-SENT: retransmissions at 1, 3, 7, 15, 31 s; timed out at 63 s (SPEC.md §4)") {
+TEST_CASE("SYN-SENT: retransmissions at 1, 3, 7, 15, 31 s, timed out at 63 s (SPEC.md §4)") {
     harness h;
     open_active(h);
     h.expect(at(0s), {our_syn()});
@@ -100,7 +100,7 @@ TEST_CASE("SYN-SENT: retransmissions at 1, 3, 7, 15, 31 s; timed out at 63 s (SP
     h.expect_nothing_until(never);
 }
 
-TEST_CASE("SYN-SENT: with syn_linear_timeouts 4: 1, 2, 3, 4, 5, 7, 11, 19, 35 s; timed out at 67 s") {
+TEST_CASE("SYN-SENT: with syn_linear_timeouts 4: 1, 2, 3, 4, 5, 7, 11, 19, 35 s, timed out at 67 s") {
     config c = plain_config();
     c.syn_linear_timeouts = 4;
     harness h(c);
@@ -115,7 +115,7 @@ TEST_CASE("SYN-SENT: with syn_linear_timeouts 4: 1, 2, 3, 4, 5, 7, 11, 19, 35 s;
     CHECK(h.conn.error() == std::errc::timed_out);
 }
 
-TEST_CASE("SYN-SENT: per-connection syn_retries 2 -> 1, 3 s; timed out at 7 s") {
+TEST_CASE("SYN-SENT: per-connection syn_retries 2 -> 1, 3 s, timed out at 7 s") {
     harness h;
     REQUIRE(h.conn.set_syn_retries(2));
     open_active(h);
@@ -170,7 +170,7 @@ TEST_CASE("SYN-SENT: simultaneous open -> SYN-RECEIVED -> ESTABLISHED (RFC 9293 
     h.expect_nothing_until(never);
 }
 
-TEST_CASE("SYN-RECEIVED: SYN,ACK retransmitted at 1, 3, 7, 15, 31 s; dropped at 63 s") {
+TEST_CASE("SYN-RECEIVED: SYN,ACK retransmitted at 1, 3, 7, 15, 31 s, dropped at 63 s") {
     harness h;
     open_passive(h);
     h.send(at(0s), {SYN, remote_iss, {}, 5000, mss_option(1460), {}});
@@ -211,7 +211,7 @@ TEST_CASE("SYN-RECEIVED: RST returns a passive open to LISTEN") {
     CHECK(h.conn.state() == tcp_state::syn_received);
 }
 
-TEST_CASE("MSS negotiation: the smaller of the peer's and ours; 536 when the peer sends none") {
+TEST_CASE("MSS negotiation: the smaller of the peer's and ours, 536 when the peer sends none") {
     harness h;
     open_active(h);
     h.recv(at(0ms));

@@ -40,7 +40,7 @@ static_assert(allocator_policy<counting_allocator>);
 using counted_connection = basic_connection<newreno, counting_allocator>;
 }  // namespace
 
-TEST_CASE("memory: one allocation per connection for a whole transfer; none per segment") {
+TEST_CASE("memory: one allocation per connection for a whole transfer, none per segment") {
     counting_allocator::stats sa, sb;
     const config cfg;
     struct counted_loopback : loopback<counted_connection> {

@@ -21,7 +21,7 @@ tcp_options syn_options(std::uint16_t mss, std::optional<std::uint8_t> ws, bool 
 
 }  // namespace
 
-TEST_CASE("window scaling: negotiated both ways; windows scaled after the SYNs, never in them") {
+TEST_CASE("window scaling: negotiated both ways, windows scaled after the SYNs, never in them") {
     config c = plain_config();
     c.window_scaling = true;
     c.receive_buffer = 256 * 1024;  // needs shift 3

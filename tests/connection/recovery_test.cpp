@@ -23,7 +23,7 @@ seg data_at(std::uint32_t offset, std::size_t len = 1000, std::uint8_t flags = A
 seg ack_of(std::uint32_t offset, std::uint16_t window = 64000) { return {ACK, peer, us + offset, window, {}, {}}; }
 }  // namespace
 
-TEST_CASE("recovery: three duplicate ACKs -> fast retransmit; ssthresh = flight / 2 (RFC 5681)") {
+TEST_CASE("recovery: three duplicate ACKs -> fast retransmit, ssthresh = flight / 2 (RFC 5681)") {
     harness h;
     established_with_mss_1000(h);
     h.write(at(0ms), std::string(6000, 'x'));
@@ -61,7 +61,7 @@ TEST_CASE("recovery: two segments out, nothing more to send: one duplicate ACK r
     h.expect(at(10ms), {data_at(0)});
 }
 
-TEST_CASE("recovery: a partial ACK retransmits the next hole at once; the full ACK ends recovery (RFC 6582)") {
+TEST_CASE("recovery: a partial ACK retransmits the next hole at once, the full ACK ends recovery (RFC 6582)") {
     harness h;
     established_with_mss_1000(h);
     h.write(at(0ms), std::string(6000, 'x'));
@@ -211,7 +211,7 @@ TEST_CASE("recovery (SACK): two segments out, the second SACKed: the first goes 
 // Found by the connection fuzzer: a SACK block starting at SND.UNA marked the
 // head as received; the retransmission of "the head" then began past it, was
 // never taken for the head's, and went out again on every poll, forever.
-TEST_CASE("recovery (SACK): a block at SND.UNA is not taken (Linux: D-SACK or invalid); the head goes once") {
+TEST_CASE("recovery (SACK): a block at SND.UNA is not taken (Linux: D-SACK or invalid), the head goes once") {
     harness h;
     established_with_sack(h);
     h.write(at(0ms), std::string(2000, 'x'));

@@ -125,7 +125,7 @@ config keepalive_config() {
 const seg probe{ACK, us - 1, peer, 64000, {}, {}};  // seq = SND.UNA - 1, no data
 }  // namespace
 
-TEST_CASE("keepalive (b) the peer has crashed: probes at 2, 3, 4 s; at 5 s RST and timed out") {
+TEST_CASE("keepalive (b) the peer has crashed: probes at 2, 3, 4 s, at 5 s RST and timed out") {
     harness h(keepalive_config());
     h.established();
     for (auto t : {2s, 3s, 4s}) {
@@ -213,7 +213,7 @@ TEST_CASE("keepalive: after a jump of the clock, one probe, then one per interva
     with_user_timeout.expect(at(2h + 3500ms), {probe});
 }
 
-TEST_CASE("keepalive: off by default; settings change a live connection") {
+TEST_CASE("keepalive: off by default, settings change a live connection") {
     harness h;  // keepalive off
     h.established();
     h.expect_nothing_until(never);

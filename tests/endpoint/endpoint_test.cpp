@@ -90,7 +90,7 @@ std::vector<captured_segment> segments_in(const std::vector<std::vector<std::uin
 }
 }  // namespace
 
-TEST_CASE("endpoint: a client and a server exchange data and close; TIME-WAIT moves to a compact entry") {
+TEST_CASE("endpoint: a client and a server exchange data and close, TIME-WAIT moves to a compact entry") {
     pair_fixture p;
     const auto l = p.server.listen({server_ip, 80});
     REQUIRE(l.has_value());
@@ -243,7 +243,7 @@ TEST_CASE("endpoint: a forged or stale cookie ACK is answered with RST and creat
     CHECK(segs[0].view().seq() == seq32{123456});
 }
 
-TEST_CASE("endpoint: the accept queue is bounded; a full one holds handshakes back until accept()") {
+TEST_CASE("endpoint: the accept queue is bounded, a full one holds handshakes back until accept()") {
     pair_fixture p;
     listen_options o;
     o.backlog = 2;

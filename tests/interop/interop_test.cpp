@@ -345,7 +345,7 @@ TEST_CASE("interop: the kernel's keepalive probes are answered by tcpcore") {
     CHECK(std::stoi(probes) >= 3);
 }
 
-TEST_CASE("interop: tcpcore's keepalive probes are answered by the kernel; a vanished peer times out on time") {
+TEST_CASE("interop: tcpcore's keepalive probes are answered by the kernel, a vanished peer times out on time") {
     config cfg = interop_config();
     cfg.keepalive = true;
     cfg.keepalive_idle = 1s;

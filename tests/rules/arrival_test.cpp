@@ -116,7 +116,7 @@ TEST_CASE("ESTABLISHED: RFC 5961 for RST and SYN, as Linux 6.18 measured") {
               .action == verdict::reset);
 }
 
-TEST_CASE("SYN-RECEIVED: RST returns a passive open to LISTEN; duplicate SYN gets the SYN,ACK again") {
+TEST_CASE("SYN-RECEIVED: RST returns a passive open to LISTEN, duplicate SYN gets the SYN,ACK again") {
     CHECK(in(tcp_state::syn_received, R, seq_check::acceptable, ack_check::acceptable, rst_check::exact,
              paws_check::ok, true)
               .event == tcp_event::rcv_rst_passive);
@@ -126,7 +126,7 @@ TEST_CASE("SYN-RECEIVED: RST returns a passive open to LISTEN; duplicate SYN get
     CHECK(in(tcp_state::syn_received, A, seq_check::acceptable, ack_check::future).reply == reply_kind::rst);
 }
 
-TEST_CASE("TIME-WAIT: FIN re-ACKed with 2MSL restart; RST per RFC 1337 setting; newer SYN reopens") {
+TEST_CASE("TIME-WAIT: FIN re-ACKed with 2MSL restart, RST per RFC 1337 setting, newer SYN reopens") {
     const auto fin = in(tcp_state::time_wait, F | A, seq_check::unacceptable);
     CHECK(fin.reply == reply_kind::ack);
     CHECK(fin.restart_time_wait);
