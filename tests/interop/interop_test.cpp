@@ -159,7 +159,7 @@ bulk_result bulk(tcpcore_host& h, std::uint64_t bytes) {
             }
             while (sent < bytes) {
                 const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buf, bytes - sent));
-                from_tcpcore.fill(sent, buf, n);
+                from_tcpcore.fill(sent, std::span(buf, n));
                 const auto w = h.ep.send(c, std::span<const std::uint8_t>(buf, n));
                 if (!w || *w == 0) break;
                 sent += *w;

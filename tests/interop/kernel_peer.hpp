@@ -3,6 +3,8 @@
 // it, the Linux kernel's own TCP on ordinary sockets at 10.7.0.1, and tcpcore
 // at 10.7.0.2 behind the TUN device. Nothing leaves the namespace.
 
+#include "../support/byte_stream.hpp"
+
 #include <tcpcore/endpoint.hpp>
 #include <tcpcore/pcap_tap.hpp>
 #include <tcpcore/tun.hpp>
@@ -43,20 +45,7 @@ inline std::string shell(const std::string& cmd) {
     return out;
 }
 
-// A deterministic byte stream (as in the loopback tests) and its checker.
-struct byte_stream {
-    std::uint64_t seed;
-    [[nodiscard]] std::uint8_t at(std::uint64_t i) const noexcept {
-        std::uint64_t x = (i >> 3) * 0x9e3779b97f4a7c15ull ^ seed;
-        x ^= x >> 31;
-        x *= 0xbf58476d1ce4e5b9ull;
-        x ^= x >> 29;
-        return static_cast<std::uint8_t>(x >> (8 * (i & 7)));
-    }
-    void fill(std::uint64_t from, std::uint8_t* out, std::size_t n) const noexcept {
-        for (std::size_t k = 0; k < n; ++k) out[k] = at(from + k);
-    }
-};
+using test::byte_stream;  // the loopback tests' stream, checked byte by byte
 
 // ---- The kernel's side: blocking sockets --------------------------------------
 
@@ -98,7 +87,7 @@ inline bool kernel_send_stream(int fd, const byte_stream& s, std::uint64_t bytes
     std::uint8_t buf[65536];
     for (std::uint64_t sent = 0; sent < bytes;) {
         const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buf, bytes - sent));
-        s.fill(sent, buf, n);
+        s.fill(sent, std::span(buf, n));
         std::size_t off = 0;
         while (off < n) {
             const ssize_t w = ::send(fd, buf + off, n - off, MSG_NOSIGNAL);

@@ -663,6 +663,35 @@ app_side make_app(const side_plan& mine, const side_plan& peers, std::uint64_t m
     return a;
 }
 
+// Both worlds' turn at `now`: the scenario's one abort, tried once at its
+// time (on a side without a connection yet, or finished already, it does
+// nothing), then each application's calls, then every check.
+template <class World>
+void act_in_world(World& w, time_point now) {
+    if (w.sc.abort && !w.abort_tried && now >= time_point{} + w.sc.abort_at) {
+        w.abort_tried = true;
+        app_side& a = w.sc.abort_client ? w.client_app : w.server_app;
+        auto& s = w.sc.abort_client ? w.client : w.server;
+        s.take_events();
+        if (s.usable() && !a.released) {
+            s.abort(now);
+            a.aborted = a.released = true;
+        }
+    }
+    act(w.client_app, w.client, now);
+    act(w.server_app, w.server, now);
+    w.check_all(now);
+}
+
+// When either application, or the abort, next wants to act.
+template <class World>
+time_point wake_of_world(const World& w) {
+    const time_point now = w.net.now();
+    time_point t = std::min(wake_time(w.client_app, w.client, now), wake_time(w.server_app, w.server, now));
+    if (w.sc.abort && !w.abort_tried && time_point{} + w.sc.abort_at > now) t = std::min(t, time_point{} + w.sc.abort_at);
+    return t;
+}
+
 struct endpoint_world {
     const scenario& sc;
     host_addresses addr;
@@ -715,30 +744,8 @@ struct endpoint_world {
         if (const auto* c = server.conn()) check.check_connection("server", *c, server_track, now);
     }
 
-    void act(time_point now) {
-        // The abort is tried once, at its time: on a side without a
-        // connection yet, or finished already, it does nothing.
-        if (sc.abort && !abort_tried && now >= time_point{} + sc.abort_at) {
-            abort_tried = true;
-            app_side& a = sc.abort_client ? client_app : server_app;
-            endpoint_socket& s = sc.abort_client ? client : server;
-            s.take_events();
-            if (s.usable() && !a.released) {
-                s.abort(now);
-                a.aborted = a.released = true;
-            }
-        }
-        ::act(client_app, client, now);
-        ::act(server_app, server, now);
-        check_all(now);
-    }
-
-    [[nodiscard]] time_point wake() const {
-        const time_point now = net.now();
-        time_point t = std::min(wake_time(client_app, client, now), wake_time(server_app, server, now));
-        if (sc.abort && !abort_tried && time_point{} + sc.abort_at > now) t = std::min(t, time_point{} + sc.abort_at);
-        return t;
-    }
+    void act(time_point now) { act_in_world(*this, now); }
+    [[nodiscard]] time_point wake() const { return wake_of_world(*this); }
 
     // The user gives up on what is still open.
     void abandon(time_point now) {
@@ -830,30 +837,8 @@ struct connection_world {
         check.check_trace("server", server_record, server_host.conn.state(), now);
     }
 
-    void act(time_point now) {
-        // The abort is tried once, at its time: on a side without a
-        // connection yet, or finished already, it does nothing.
-        if (sc.abort && !abort_tried && now >= time_point{} + sc.abort_at) {
-            abort_tried = true;
-            app_side& a = sc.abort_client ? client_app : server_app;
-            connection_socket& s = sc.abort_client ? client : server;
-            s.take_events();
-            if (s.usable() && !a.released) {
-                s.abort(now);
-                a.aborted = a.released = true;
-            }
-        }
-        ::act(client_app, client, now);
-        ::act(server_app, server, now);
-        check_all(now);
-    }
-
-    [[nodiscard]] time_point wake() const {
-        const time_point now = net.now();
-        time_point t = std::min(wake_time(client_app, client, now), wake_time(server_app, server, now));
-        if (sc.abort && !abort_tried && time_point{} + sc.abort_at > now) t = std::min(t, time_point{} + sc.abort_at);
-        return t;
-    }
+    void act(time_point now) { act_in_world(*this, now); }
+    [[nodiscard]] time_point wake() const { return wake_of_world(*this); }
 
     void abandon(time_point now) {
         for (auto [a, s] : {std::pair{&client_app, &client}, std::pair{&server_app, &server}}) {

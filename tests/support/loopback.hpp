@@ -3,6 +3,8 @@
 // one-way delay and, optionally, deterministic loss. Virtual time jumps from
 // event to event, so a long transfer costs only the work of its segments.
 
+#include "byte_stream.hpp"
+
 #include <tcpcore/connection.hpp>
 
 #include <catch2/catch.hpp>
@@ -13,22 +15,6 @@
 #include <vector>
 
 namespace tcpcore::test {
-
-// A deterministic byte stream: byte i of stream `seed` is a function of both,
-// so a receiver can check what it gets without storing what was sent.
-struct byte_stream {
-    std::uint64_t seed;
-    [[nodiscard]] std::uint8_t at(std::uint64_t i) const noexcept {
-        std::uint64_t x = (i >> 3) * 0x9e3779b97f4a7c15ull ^ seed;
-        x ^= x >> 31;
-        x *= 0xbf58476d1ce4e5b9ull;
-        x ^= x >> 29;
-        return static_cast<std::uint8_t>(x >> (8 * (i & 7)));
-    }
-    void fill(std::uint64_t from, std::span<std::uint8_t> out) const noexcept {
-        for (std::size_t k = 0; k < out.size(); ++k) out[k] = at(from + k);
-    }
-};
 
 template <class Connection = connection>
 struct loopback {
