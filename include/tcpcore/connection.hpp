@@ -641,8 +641,8 @@ private:
         snd_mss_ = static_cast<std::uint16_t>(std::min<std::uint32_t>(cfg_->mss, default_peer_mss));
         rcv_mss_ = snd_mss_;
         snd_ws_ = rcv_ws_ = 0;
-        retransmits_ = dupacks_ = probes_out_ = 0;
-        keepalive_delay_ms_ = 0;
+        retransmits_ = dupacks_ = 0;
+        restart_probing();
         challenge_count_ = challenge_second_ = 0;
         sacked_count_ = ooo_count_ = 0;
         cc_window w{cfg_->initial_cwnd * std::uint32_t{snd_mss_}, 0xffffffffu, snd_mss_};
@@ -820,8 +820,7 @@ private:
 
     void process(time_point now, const tcp_segment_view& seg, const ip_address& src, const arrival_decision& d) {
         move_last_rcv(now);
-        probes_out_ = 0;
-        keepalive_delay_ms_ = 0;
+        restart_probing();
 
         if (state_ == tcp_state::listen) {  // a SYN (the decision admitted nothing else)
             tuple_.remote = {src, seg.src_port()};
@@ -1374,14 +1373,12 @@ private:
     void update_persist(time_point now) noexcept {
         const bool stalled = snd_wnd_ == 0 && snd_una_ == snd_nxt_ && has_unsent();
         if (stalled && !(flags_ & f_rtx_armed)) {
-            probes_out_ = 0;
-            keepalive_delay_ms_ = 0;
+            restart_probing();
             retransmits_ = 0;
             arm_rtx(now + persist_interval(), true);
         } else if (!stalled && (flags_ & f_persist)) {
             disarm_rtx();
-            probes_out_ = 0;
-            keepalive_delay_ms_ = 0;
+            restart_probing();
             retransmits_ = 0;
         }
     }
@@ -1394,6 +1391,12 @@ private:
         // Anything outstanding is watched by the retransmission or persist
         // timer instead (Linux tcp_keepalive_timer).
         return snd_una_ == snd_nxt_ && !has_unsent();
+    }
+
+    // Keepalive and zero-window probing count from zero again.
+    void restart_probing() noexcept {
+        probes_out_ = 0;
+        keepalive_delay_ms_ = 0;
     }
 
     // Probes at idle, idle + interval, ... after the last segment received,
