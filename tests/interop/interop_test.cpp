@@ -40,10 +40,16 @@ connection_handle accept_one(tcpcore_host& h, listener_handle l) {
     return *c;
 }
 
+// Connects and runs the host until the handshake is over. A kernel that
+// closes or resets at once may have done so before anyone looks, so any state
+// past SYN-SENT will do, as long as the handshake itself succeeded.
 connection_handle connect_to_kernel(tcpcore_host& h, std::uint16_t port) {
     const auto c = h.ep.connect({kernel_ip, port}, {tcpcore_ip, 0});
     REQUIRE(c.has_value());
-    REQUIRE(h.run([&] { return h.ep.get(*c)->state() == tcp_state::established; }, 5s));
+    REQUIRE(h.run([&] { return h.ep.get(*c)->state() != tcp_state::syn_sent; }, 5s));
+    const auto* conn = h.ep.get(*c);
+    INFO("state " << to_string(conn->state()) << ", error " << conn->error().message());
+    REQUIRE((conn->state() != tcp_state::closed || conn->error() == std::errc::connection_reset));
     return *c;
 }
 
@@ -300,17 +306,25 @@ TEST_CASE("interop: the kernel aborts (SO_LINGER 0): tcpcore reports connection_
         ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
         ::close(fd);  // a RST, not a FIN
     });
-    const auto c = connect_to_kernel(h, 8105);
+    // The RST may follow the handshake so closely that ESTABLISHED is over
+    // before anyone looks: the events say what happened, in order.
+    const auto c = h.ep.connect({kernel_ip, 8105}, {tcpcore_ip, 0});
+    REQUIRE(c.has_value());
+    bool connected = false;
     std::error_code error;
     REQUIRE(h.run(
         [&] {
-            while (auto e = h.ep.next_event())
-                if (e->connection == c && e->events.has(connection_events::closed)) error = e->error;
+            while (auto e = h.ep.next_event()) {
+                if (e->connection != *c) continue;
+                if (e->events.has(connection_events::connected)) connected = true;
+                if (e->events.has(connection_events::closed)) error = e->error;
+            }
             return static_cast<bool>(error);
         },
         10s));
     kernel.join();
     ::close(lfd);
+    CHECK(connected);
     CHECK(error == std::errc::connection_reset);
 }
 
