@@ -4,7 +4,7 @@
 // timing wheel and with the binary heap, beside a baseline of the same
 // number of plain hash-map lookups in the same binary.
 
-#include <tcpcore/endpoint.hpp>
+#include <tcpcore/host/endpoint.hpp>
 
 #include <benchmark/benchmark.h>
 

@@ -2,7 +2,7 @@
 // The echo servers' logic, apart from how they wait (poll or Asio): accept
 // every connection, send back whatever arrives, close when the client does.
 
-#include <tcpcore/endpoint.hpp>
+#include <tcpcore/host/endpoint.hpp>
 
 #include <cstdio>
 #include <vector>

@@ -3,8 +3,8 @@
 // device, parsing addresses, and the event loop that moves datagrams between
 // the device and a tcpcore endpoint.
 
-#include <tcpcore/endpoint.hpp>
-#include <tcpcore/tun.hpp>
+#include <tcpcore/host/endpoint.hpp>
+#include <tcpcore/policies/tun.hpp>
 
 #include <arpa/inet.h>
 #include <poll.h>

@@ -9,9 +9,9 @@
 
 #include "fuzz_support.hpp"
 
-#include <tcpcore/connection.hpp>
-#include <tcpcore/format.hpp>
-#include <tcpcore/syn_cookie.hpp>
+#include <tcpcore/engine/connection.hpp>
+#include <tcpcore/wire/format.hpp>
+#include <tcpcore/host/syn_cookie.hpp>
 
 #include <algorithm>
 #include <optional>

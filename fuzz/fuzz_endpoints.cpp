@@ -9,8 +9,8 @@
 
 #include "fuzz_support.hpp"
 
-#include <tcpcore/endpoint.hpp>
-#include <tcpcore/format.hpp>
+#include <tcpcore/host/endpoint.hpp>
+#include <tcpcore/wire/format.hpp>
 
 #include <algorithm>
 #include <array>

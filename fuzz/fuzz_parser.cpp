@@ -5,10 +5,10 @@
 
 #include "fuzz_support.hpp"
 
-#include <tcpcore/checksum.hpp>
-#include <tcpcore/format.hpp>
-#include <tcpcore/ip.hpp>
-#include <tcpcore/tcp_header.hpp>
+#include <tcpcore/wire/checksum.hpp>
+#include <tcpcore/wire/format.hpp>
+#include <tcpcore/wire/ip.hpp>
+#include <tcpcore/wire/tcp_header.hpp>
 
 #include <array>
 #include <cstring>

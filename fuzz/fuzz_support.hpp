@@ -6,10 +6,10 @@
 // input decides and which counts what is still held.
 
 #include <tcpcore/policies/allocator.hpp>
-#include <tcpcore/seq.hpp>
-#include <tcpcore/tcp_header.hpp>
-#include <tcpcore/tcp_options.hpp>
-#include <tcpcore/time.hpp>
+#include <tcpcore/wire/seq.hpp>
+#include <tcpcore/wire/tcp_header.hpp>
+#include <tcpcore/wire/tcp_options.hpp>
+#include <tcpcore/rules/time.hpp>
 
 #include <cstddef>
 #include <cstdint>

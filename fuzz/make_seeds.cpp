@@ -9,8 +9,8 @@
 
 #include "fuzz_support.hpp"
 
-#include <tcpcore/ip.hpp>
-#include <tcpcore/tcp_header.hpp>
+#include <tcpcore/wire/ip.hpp>
+#include <tcpcore/wire/tcp_header.hpp>
 
 #include <cstdio>
 #include <filesystem>

@@ -9,14 +9,14 @@
 // A bundle whose member does not model its concept fails to compile with the
 // concept's name and the requirement it misses.
 
-#include "congestion.hpp"
-#include "isn.hpp"
-#include "policies/allocator.hpp"
-#include "policies/clock.hpp"
-#include "policies/io.hpp"
-#include "policies/timer.hpp"
-#include "policies/timer_heap.hpp"
-#include "policies/timer_wheel.hpp"
+#include <tcpcore/policies/allocator.hpp>
+#include <tcpcore/policies/clock.hpp>
+#include <tcpcore/policies/congestion.hpp>
+#include <tcpcore/policies/io.hpp>
+#include <tcpcore/policies/isn.hpp>
+#include <tcpcore/policies/timer.hpp>
+#include <tcpcore/policies/timer_heap.hpp>
+#include <tcpcore/policies/timer_wheel.hpp>
 
 namespace tcpcore {
 

@@ -1,6 +1,6 @@
 // A transition table with two rows for one (state, event) pair.
 // expected diagnostic: duplicate_state_event_pair_at_row<(61|61ul|61UL)>
-#include <tcpcore/transitions.hpp>
+#include <tcpcore/rules/transitions.hpp>
 
 #include <array>
 

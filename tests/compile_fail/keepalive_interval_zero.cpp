@@ -1,6 +1,6 @@
 // A configuration with keepalive on and a zero probe interval.
 // expected diagnostic: keepalive_interval_must_be_whole_seconds
-#include <tcpcore/config.hpp>
+#include <tcpcore/rules/config.hpp>
 
 namespace {
 using namespace std::chrono_literals;

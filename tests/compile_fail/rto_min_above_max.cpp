@@ -1,6 +1,6 @@
 // rto_min larger than rto_max.
 // expected diagnostic: rto_min_must_not_exceed_rto_max
-#include <tcpcore/config.hpp>
+#include <tcpcore/rules/config.hpp>
 
 namespace {
 using namespace std::chrono_literals;

@@ -1,7 +1,7 @@
 // Harness sanity: this `_ko` twin compiles, so the harness must report
 // "expected a compilation failure". The ctest entry passes only on that report.
 // expected diagnostic: keepalive_interval_must_be_whole_seconds
-#include <tcpcore/config.hpp>
+#include <tcpcore/rules/config.hpp>
 
 namespace {
 constexpr tcpcore::config cfg{};

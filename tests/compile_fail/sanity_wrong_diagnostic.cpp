@@ -1,7 +1,7 @@
 // Harness sanity: this `_ko` twin fails, but for another reason than the one
 // expected, so the harness must report that the diagnostic does not match.
 // expected diagnostic: keepalive_interval_must_be_whole_seconds
-#include <tcpcore/config.hpp>
+#include <tcpcore/rules/config.hpp>
 
 namespace {
 #ifdef TCPCORE_COMPILE_FAIL

@@ -1,6 +1,6 @@
 // A table that lets ESTABLISHED jump straight to TIME-WAIT.
 // expected diagnostic: time_wait_entered_from_other_than_fin_wait_or_closing_at_row<(61|61ul|61UL)>
-#include <tcpcore/transitions.hpp>
+#include <tcpcore/rules/transitions.hpp>
 
 #include <array>
 

@@ -1,7 +1,7 @@
 // A table in which nothing leads to LAST-ACK (the CLOSE-WAIT close rows are
 // gone): LAST-ACK (state 9) is unreachable from CLOSED.
 // expected diagnostic: state_unreachable_from_closed<(9|9ul|9UL)>
-#include <tcpcore/transitions.hpp>
+#include <tcpcore/rules/transitions.hpp>
 
 #include <array>
 

@@ -5,9 +5,9 @@
 
 #include "../support/byte_stream.hpp"
 
-#include <tcpcore/endpoint.hpp>
-#include <tcpcore/pcap_tap.hpp>
-#include <tcpcore/tun.hpp>
+#include <tcpcore/host/endpoint.hpp>
+#include <tcpcore/policies/pcap_tap.hpp>
+#include <tcpcore/policies/tun.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

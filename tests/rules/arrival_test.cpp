@@ -1,4 +1,4 @@
-#include <tcpcore/arrival.hpp>
+#include <tcpcore/rules/arrival.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include <tcpcore/config.hpp>
+#include <tcpcore/rules/config.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include <tcpcore/diagram.hpp>
+#include <tcpcore/rules/diagram.hpp>
 
 #include <catch2/catch.hpp>
 

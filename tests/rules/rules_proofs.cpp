@@ -5,10 +5,10 @@
 // (arrival_proofs.hpp). Its compile time is the figure reported for the
 // rules; it has no run-time content.
 
-#include <tcpcore/arrival_proofs.hpp>
-#include <tcpcore/config.hpp>
+#include <tcpcore/rules/arrival_proofs.hpp>
+#include <tcpcore/rules/config.hpp>
 #include <tcpcore/policies.hpp>
-#include <tcpcore/timeouts.hpp>
-#include <tcpcore/transitions.hpp>
+#include <tcpcore/rules/timeouts.hpp>
+#include <tcpcore/rules/transitions.hpp>
 
 static_assert(tcpcore::verify_transition_table<tcpcore::transition_table>());

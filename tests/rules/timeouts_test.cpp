@@ -1,4 +1,4 @@
-#include <tcpcore/timeouts.hpp>
+#include <tcpcore/rules/timeouts.hpp>
 
 #include <rapidcheck/catch.h>
 

@@ -1,4 +1,4 @@
-#include <tcpcore/transitions.hpp>
+#include <tcpcore/rules/transitions.hpp>
 
 #include <catch2/catch.hpp>
 

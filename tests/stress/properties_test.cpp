@@ -28,8 +28,8 @@
 #include "../support/harness.hpp"
 #include "../support/loopback.hpp"
 
-#include <tcpcore/endpoint.hpp>
-#include <tcpcore/simulated_network.hpp>
+#include <tcpcore/host/endpoint.hpp>
+#include <tcpcore/policies/simulated_network.hpp>
 
 #include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>

@@ -2,9 +2,9 @@
 // Byte helpers for tests: hex literals, and Catch printers so that failures
 // show sequence numbers and segments readably.
 
-#include <tcpcore/format.hpp>
-#include <tcpcore/seq.hpp>
-#include <tcpcore/tcp_header.hpp>
+#include <tcpcore/wire/format.hpp>
+#include <tcpcore/wire/seq.hpp>
+#include <tcpcore/wire/tcp_header.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -6,8 +6,8 @@
 // Segments are compared field by field (flags, seq, ack, window, options,
 // payload); a mismatch prints both sides as tcpdump would.
 
-#include <tcpcore/connection.hpp>
-#include <tcpcore/format.hpp>
+#include <tcpcore/engine/connection.hpp>
+#include <tcpcore/wire/format.hpp>
 
 #include "bytes.hpp"
 

@@ -5,7 +5,7 @@
 
 #include "byte_stream.hpp"
 
-#include <tcpcore/connection.hpp>
+#include <tcpcore/engine/connection.hpp>
 
 #include <catch2/catch.hpp>
 

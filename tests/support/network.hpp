@@ -5,7 +5,7 @@
 // drop, corrupt or record packets; every datagram is kept in a trace so that
 // runs can be compared byte for byte.
 
-#include <tcpcore/endpoint.hpp>
+#include <tcpcore/host/endpoint.hpp>
 #include <tcpcore/policies/clock.hpp>
 
 #include <catch2/catch.hpp>

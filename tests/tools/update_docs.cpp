@@ -1,7 +1,7 @@
 // Regenerates docs/state-machine.md from the transition table.
 // Usage: tcpcore_update_docs <path to docs/state-machine.md>
 
-#include <tcpcore/diagram.hpp>
+#include <tcpcore/rules/diagram.hpp>
 
 #include <cstdio>
 

@@ -1,4 +1,4 @@
-#include <tcpcore/checksum.hpp>
+#include <tcpcore/wire/checksum.hpp>
 #include <tcpcore/detail/byte_order.hpp>
 
 #include "../support/bytes.hpp"

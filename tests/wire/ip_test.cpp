@@ -1,5 +1,5 @@
-#include <tcpcore/ip.hpp>
-#include <tcpcore/tcp_header.hpp>
+#include <tcpcore/wire/ip.hpp>
+#include <tcpcore/wire/tcp_header.hpp>
 
 #include "../support/bytes.hpp"
 #include "../support/linux_captures.hpp"

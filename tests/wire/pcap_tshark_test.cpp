@@ -3,8 +3,8 @@
 // decodes, every checksum is good, nothing is malformed, and every field
 // reads as written.
 
-#include <tcpcore/pcap.hpp>
-#include <tcpcore/tcp_header.hpp>
+#include <tcpcore/wire/pcap.hpp>
+#include <tcpcore/wire/tcp_header.hpp>
 
 #include "../support/bytes.hpp"
 

@@ -1,4 +1,4 @@
-#include <tcpcore/seq.hpp>
+#include <tcpcore/wire/seq.hpp>
 
 #include "../support/bytes.hpp"
 

@@ -1,4 +1,4 @@
-#include <tcpcore/tcp_header.hpp>
+#include <tcpcore/wire/tcp_header.hpp>
 
 #include "../support/bytes.hpp"
 #include "../support/linux_captures.hpp"

@@ -4,8 +4,8 @@
 // are relative to the ring's start; nothing here allocates or checks bounds
 // beyond assertions: callers keep offset + length <= capacity.
 
-#include "../checksum.hpp"
-#include "assert.hpp"
+#include <tcpcore/detail/assert.hpp>
+#include <tcpcore/wire/checksum.hpp>
 
 #include <cstdint>
 #include <cstring>

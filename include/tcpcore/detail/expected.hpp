@@ -3,7 +3,7 @@
 // never both, no exceptions. Only what tcpcore needs: T and E are trivially
 // copyable value types.
 
-#include "assert.hpp"
+#include <tcpcore/detail/assert.hpp>
 
 #include <type_traits>
 #include <utility>

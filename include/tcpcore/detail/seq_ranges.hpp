@@ -12,8 +12,8 @@
 // with other small fields; these views operate on both. With no storage the
 // count must be 0, and nothing is read.
 
-#include "../seq.hpp"
-#include "../tcp_options.hpp"
+#include <tcpcore/wire/seq.hpp>
+#include <tcpcore/wire/tcp_options.hpp>
 
 #include <array>
 #include <cstddef>

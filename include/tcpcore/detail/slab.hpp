@@ -5,8 +5,8 @@
 // a dense index (which timer strategies and hash tables store instead of
 // pointers) and a generation that makes stale handles detectable.
 
-#include "../policies/allocator.hpp"
-#include "assert.hpp"
+#include <tcpcore/detail/assert.hpp>
+#include <tcpcore/policies/allocator.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -3,7 +3,7 @@
 // engine never reads a clock; the endpoint reads this one once per call and
 // passes the time down.
 
-#include "../time.hpp"
+#include <tcpcore/rules/time.hpp>
 
 #include <chrono>
 #include <concepts>

@@ -5,7 +5,7 @@
 // outgoing packet over once, as a span valid only during the call; nothing is
 // allocated per packet.
 
-#include "../ip_address.hpp"
+#include <tcpcore/wire/ip_address.hpp>
 
 #include <concepts>
 #include <cstdint>

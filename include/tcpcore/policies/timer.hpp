@@ -4,7 +4,7 @@
 // change cost, never behaviour: each must hand out expired ids in deadline
 // order, ties in the order they were scheduled.
 
-#include "../time.hpp"
+#include <tcpcore/rules/time.hpp>
 
 #include <concepts>
 #include <cstddef>

@@ -4,9 +4,9 @@
 // O(1). Also home to the allocator-backed storage and heap sifting that
 // timing_wheel (timer_wheel.hpp) reuses for its due timers.
 
-#include "../time.hpp"
-#include "allocator.hpp"
-#include "timer.hpp"
+#include <tcpcore/policies/allocator.hpp>
+#include <tcpcore/policies/timer.hpp>
+#include <tcpcore/rules/time.hpp>
 
 #include <algorithm>
 #include <cstddef>

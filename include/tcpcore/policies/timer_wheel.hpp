@@ -47,10 +47,10 @@
 // ids and is sized for every timer being due at once, so moving timers into
 // it never allocates. Fixed: 2.3 KB of slot heads and bitmaps.
 
-#include "../time.hpp"
-#include "allocator.hpp"
-#include "timer.hpp"
-#include "timer_heap.hpp"
+#include <tcpcore/policies/allocator.hpp>
+#include <tcpcore/policies/timer.hpp>
+#include <tcpcore/policies/timer_heap.hpp>
+#include <tcpcore/rules/time.hpp>
 
 #include <array>
 #include <bit>

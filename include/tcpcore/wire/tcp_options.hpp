@@ -3,8 +3,8 @@
 // reasons for every malformation, and writing in the layouts Linux uses so
 // captures of tcpcore look like captures of Linux.
 
-#include "detail/byte_order.hpp"
-#include "seq.hpp"
+#include <tcpcore/detail/byte_order.hpp>
+#include <tcpcore/wire/seq.hpp>
 
 #include <array>
 #include <cstddef>

@@ -2,8 +2,8 @@
 // Human-readable one-line renderings of segments, in tcpdump's style, for
 // logs, test failure messages and the demo. No allocation, no stdio.
 
-#include "ip_address.hpp"
-#include "tcp_header.hpp"
+#include <tcpcore/wire/ip_address.hpp>
+#include <tcpcore/wire/tcp_header.hpp>
 
 #include <cstdint>
 #include <span>

@@ -7,7 +7,7 @@
 // Two implementations: newreno (RFC 5681 growth, the default) and cubic
 // (RFC 9438).
 
-#include "time.hpp"
+#include <tcpcore/rules/time.hpp>
 
 #include <cmath>
 #include <concepts>

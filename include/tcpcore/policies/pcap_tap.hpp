@@ -12,10 +12,10 @@
 //   tcpcore::endpoint<policies> ep(cfg, {}, {}, {tcpcore::tun_io{&tun}, &file});
 //   ... tun.receive([&](auto d) { ep.io().incoming(d); ep.receive_datagram(d); });
 
-#include "ip.hpp"
-#include "pcap.hpp"
-#include "policies/clock.hpp"
-#include "policies/io.hpp"
+#include <tcpcore/policies/clock.hpp>
+#include <tcpcore/policies/io.hpp>
+#include <tcpcore/wire/ip.hpp>
+#include <tcpcore/wire/pcap.hpp>
 
 #include <chrono>
 #include <span>

@@ -4,7 +4,7 @@
 
 #include "../support/network.hpp"
 
-#include <tcpcore/endpoint.hpp>
+#include <tcpcore/host/endpoint.hpp>
 #include <tcpcore/policies/timer_heap.hpp>
 #include <tcpcore/policies/timer_wheel.hpp>
 

@@ -6,8 +6,8 @@
 // half full, so a lookup touches one or two cache lines; it grows (the only
 // time it allocates) by doubling.
 
-#include "../ip_address.hpp"
-#include "../policies/allocator.hpp"
+#include <tcpcore/policies/allocator.hpp>
+#include <tcpcore/wire/ip_address.hpp>
 
 #include <cstddef>
 #include <cstdint>

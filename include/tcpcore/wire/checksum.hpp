@@ -9,7 +9,7 @@
 // AVX2 or the CPU reports it at run time. Elsewhere a portable kernel adds
 // 8 bytes per step. No kernel has a per-byte loop.
 
-#include "detail/assert.hpp"
+#include <tcpcore/detail/assert.hpp>
 
 #include <bit>
 #include <cstddef>

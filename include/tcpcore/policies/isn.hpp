@@ -12,11 +12,11 @@
 //   tcpcore::rfc6528_isn isn = tcpcore::rfc6528_isn::with_random_key();  // once, at start-up
 //   seq32 iss = isn.initial_sequence(tuple, now);                         // per connection
 
-#include "detail/byte_order.hpp"
-#include "detail/siphash.hpp"
-#include "ip_address.hpp"
-#include "seq.hpp"
-#include "time.hpp"
+#include <tcpcore/detail/byte_order.hpp>
+#include <tcpcore/detail/siphash.hpp>
+#include <tcpcore/rules/time.hpp>
+#include <tcpcore/wire/ip_address.hpp>
+#include <tcpcore/wire/seq.hpp>
 
 #include <array>
 #include <concepts>

@@ -19,23 +19,23 @@
 // The configuration passed to the constructor must outlive the connection
 // (an endpoint shares one among all its connections).
 
-#include "arrival.hpp"
-#include "checksum.hpp"
-#include "config.hpp"
-#include "congestion.hpp"
-#include "detail/assert.hpp"
-#include "detail/byte_ring.hpp"
-#include "detail/expected.hpp"
-#include "detail/seq_ranges.hpp"
-#include "ip_address.hpp"
-#include "policies/allocator.hpp"
-#include "seq.hpp"
-#include "state.hpp"
-#include "tcp_header.hpp"
-#include "tcp_options.hpp"
-#include "time.hpp"
-#include "timeouts.hpp"
-#include "transitions.hpp"
+#include <tcpcore/detail/assert.hpp>
+#include <tcpcore/detail/byte_ring.hpp>
+#include <tcpcore/detail/expected.hpp>
+#include <tcpcore/detail/seq_ranges.hpp>
+#include <tcpcore/policies/allocator.hpp>
+#include <tcpcore/policies/congestion.hpp>
+#include <tcpcore/rules/arrival.hpp>
+#include <tcpcore/rules/config.hpp>
+#include <tcpcore/rules/state.hpp>
+#include <tcpcore/rules/time.hpp>
+#include <tcpcore/rules/timeouts.hpp>
+#include <tcpcore/rules/transitions.hpp>
+#include <tcpcore/wire/checksum.hpp>
+#include <tcpcore/wire/ip_address.hpp>
+#include <tcpcore/wire/seq.hpp>
+#include <tcpcore/wire/tcp_header.hpp>
+#include <tcpcore/wire/tcp_options.hpp>
 
 #include <algorithm>
 #include <cstddef>

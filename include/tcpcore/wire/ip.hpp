@@ -4,10 +4,10 @@
 // Fragments are not reassembled; they are rejected with a reason, as are
 // extension headers and upper-layer protocols this parser does not know.
 
-#include "checksum.hpp"
-#include "detail/byte_order.hpp"
-#include "detail/expected.hpp"
-#include "ip_address.hpp"
+#include <tcpcore/detail/byte_order.hpp>
+#include <tcpcore/detail/expected.hpp>
+#include <tcpcore/wire/checksum.hpp>
+#include <tcpcore/wire/ip_address.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -1,8 +1,8 @@
 // SipHash-2-4 against the published vectors, RFC 6528 ISNs and SYN cookies.
 
 #include <tcpcore/detail/siphash.hpp>
-#include <tcpcore/isn.hpp>
-#include <tcpcore/syn_cookie.hpp>
+#include <tcpcore/policies/isn.hpp>
+#include <tcpcore/host/syn_cookie.hpp>
 
 #include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>

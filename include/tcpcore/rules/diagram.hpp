@@ -6,8 +6,8 @@
 //
 // Output goes to a sink called with string_views, in order: no allocation.
 
-#include "state.hpp"
-#include "transitions.hpp"
+#include <tcpcore/rules/state.hpp>
+#include <tcpcore/rules/transitions.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -90,7 +90,7 @@ void write_mermaid(Sink&& out, const Table& table = transition_table) {
 template <text_sink Sink>
 void write_state_machine_doc(Sink&& out) {
     out("# tcpcore's connection state machine\n\n"
-        "Generated from `tcpcore::transition_table` (include/tcpcore/transitions.hpp) by\n"
+        "Generated from `tcpcore::transition_table` (include/tcpcore/rules/transitions.hpp) by\n"
         "`tcpcore::write_state_machine_doc`; do not edit by hand. The test\n"
         "\"diagram: docs/state-machine.md matches the table\" fails when this file and the table\n"
         "differ; rebuild the `tcpcore_update_docs` target to regenerate it.\n\n"

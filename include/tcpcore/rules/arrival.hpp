@@ -12,9 +12,9 @@
 //
 // Where Linux and the RFCs differ, Linux is followed and the comment says so.
 
-#include "state.hpp"
-#include "tcp_header.hpp"
-#include "transitions.hpp"
+#include <tcpcore/rules/state.hpp>
+#include <tcpcore/rules/transitions.hpp>
+#include <tcpcore/wire/tcp_header.hpp>
 
 #include <array>
 #include <cstddef>

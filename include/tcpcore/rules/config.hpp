@@ -10,7 +10,7 @@
 // At run time the same validate() returns the field and a message, and code
 // that applies a configuration refuses an invalid one without changing anything.
 
-#include "time.hpp"
+#include <tcpcore/rules/time.hpp>
 
 #include <cstdint>
 #include <string_view>

@@ -28,12 +28,12 @@
 // would be lost; when the client uses timestamps they travel in the low bits
 // of our TSval (encode_tsval) and come back in its TSecr (decode_tsecr).
 
-#include "detail/byte_order.hpp"
-#include "detail/siphash.hpp"
-#include "ip_address.hpp"
-#include "isn.hpp"
-#include "seq.hpp"
-#include "time.hpp"
+#include <tcpcore/detail/byte_order.hpp>
+#include <tcpcore/detail/siphash.hpp>
+#include <tcpcore/policies/isn.hpp>
+#include <tcpcore/rules/time.hpp>
+#include <tcpcore/wire/ip_address.hpp>
+#include <tcpcore/wire/seq.hpp>
 
 #include <array>
 #include <bit>

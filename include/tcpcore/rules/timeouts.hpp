@@ -3,8 +3,8 @@
 // computes every deadline with these, and the static_asserts below pin the
 // seed's numbers.
 
-#include "config.hpp"
-#include "time.hpp"
+#include <tcpcore/rules/config.hpp>
+#include <tcpcore/rules/time.hpp>
 
 #include <array>
 #include <cstddef>

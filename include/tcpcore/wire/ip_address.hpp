@@ -3,7 +3,7 @@
 // as IPv4-mapped IPv6 addresses (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) so that
 // one 16-byte type serves both families and a 4-tuple has one fixed size.
 
-#include "detail/byte_order.hpp"
+#include <tcpcore/detail/byte_order.hpp>
 
 #include <array>
 #include <compare>

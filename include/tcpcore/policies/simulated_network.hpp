@@ -27,11 +27,11 @@
 // every datagram in flight. Like the core headers it needs no exceptions, no
 // RTTI and no iostreams.
 
-#include "ip.hpp"
-#include "ip_address.hpp"
-#include "policies/io.hpp"
-#include "tcp_header.hpp"
-#include "time.hpp"
+#include <tcpcore/policies/io.hpp>
+#include <tcpcore/rules/time.hpp>
+#include <tcpcore/wire/ip.hpp>
+#include <tcpcore/wire/ip_address.hpp>
+#include <tcpcore/wire/tcp_header.hpp>
 
 #include <algorithm>
 #include <bit>

@@ -16,16 +16,16 @@
 // Nothing happens behind the application's back: no callbacks; the engine
 // runs only inside these calls, and what it has to say waits in next_event().
 
-#include "arrival.hpp"
-#include "config.hpp"
-#include "connection.hpp"
-#include "detail/flow_table.hpp"
-#include "detail/slab.hpp"
-#include "ip.hpp"
-#include "policies.hpp"
-#include "syn_cookie.hpp"
-#include "tcp_header.hpp"
-#include "timeouts.hpp"
+#include <tcpcore/detail/slab.hpp>
+#include <tcpcore/engine/connection.hpp>
+#include <tcpcore/host/flow_table.hpp>
+#include <tcpcore/host/syn_cookie.hpp>
+#include <tcpcore/policies.hpp>
+#include <tcpcore/rules/arrival.hpp>
+#include <tcpcore/rules/config.hpp>
+#include <tcpcore/rules/timeouts.hpp>
+#include <tcpcore/wire/ip.hpp>
+#include <tcpcore/wire/tcp_header.hpp>
 
 #include <array>
 #include <cstddef>

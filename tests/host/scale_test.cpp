@@ -3,7 +3,7 @@
 // timer work per event is counted by the timing wheel. bench/endpoint_bench
 // repeats this with 1,000,000 connections.
 
-#include <tcpcore/endpoint.hpp>
+#include <tcpcore/host/endpoint.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -7,8 +7,8 @@
 // state in the compiler's error, e.g.
 //   "incomplete type 'tcpcore::table_problem::duplicate_state_event_pair_at_row<7>'".
 
-#include "detail/graph.hpp"
-#include "state.hpp"
+#include <tcpcore/detail/graph.hpp>
+#include <tcpcore/rules/state.hpp>
 
 #include <array>
 #include <cstddef>

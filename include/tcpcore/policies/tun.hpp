@@ -15,11 +15,11 @@
 // Linux only. Errors are std::error_code from errno; nothing throws.
 
 #if !defined(__linux__)
-#error "tcpcore/tun.hpp needs Linux's /dev/net/tun"
+#error "tcpcore/policies/tun.hpp needs Linux's /dev/net/tun"
 #endif
 
-#include "detail/expected.hpp"
-#include "policies/io.hpp"
+#include <tcpcore/detail/expected.hpp>
+#include <tcpcore/policies/io.hpp>
 
 #include <fcntl.h>
 #include <linux/if_tun.h>

@@ -3,8 +3,8 @@
 // IPv4 or IPv6 packet), so any trace opens in Wireshark or tshark. Bytes go
 // to a sink the caller chooses; pcap_file writes to a file through <cstdio>.
 
-#include "detail/byte_order.hpp"
-#include "ip.hpp"
+#include <tcpcore/detail/byte_order.hpp>
+#include <tcpcore/wire/ip.hpp>
 
 #include <chrono>
 #include <concepts>

@@ -3,7 +3,7 @@
 
 #include "../support/network.hpp"
 
-#include <tcpcore/endpoint.hpp>
+#include <tcpcore/host/endpoint.hpp>
 
 #include <map>
 #include <set>

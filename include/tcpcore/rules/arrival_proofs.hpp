@@ -4,7 +4,7 @@
 // clang 14, which is why arrival.hpp does not include it. tcpcore's test
 // build includes it (tests/rules/rules_proofs.cpp).
 
-#include "arrival.hpp"
+#include <tcpcore/rules/arrival.hpp>
 
 #include <array>
 #include <cstddef>

@@ -3,12 +3,12 @@
 // is only ever constructed from bytes that passed validation, and a builder
 // that writes into caller-provided memory.
 
-#include "checksum.hpp"
-#include "detail/byte_order.hpp"
-#include "detail/expected.hpp"
-#include "ip_address.hpp"
-#include "seq.hpp"
-#include "tcp_options.hpp"
+#include <tcpcore/detail/byte_order.hpp>
+#include <tcpcore/detail/expected.hpp>
+#include <tcpcore/wire/checksum.hpp>
+#include <tcpcore/wire/ip_address.hpp>
+#include <tcpcore/wire/seq.hpp>
+#include <tcpcore/wire/tcp_options.hpp>
 
 #include <cstddef>
 #include <cstdint>
