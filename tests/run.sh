@@ -26,6 +26,10 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# ccache (when installed) keys on paths relative to the checkout and ignores
+# the build folder, so a fresh clone reuses what an earlier build compiled.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+
 presets=("$@")
 ((${#presets[@]})) || presets=(dev clang asan fuzz)
 for preset in "${presets[@]}"; do
