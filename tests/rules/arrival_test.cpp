@@ -72,7 +72,7 @@ TEST_CASE("LISTEN: RST ignored, ACK answered with RST seq=SEG.ACK, SYN accepted"
 
 TEST_CASE("SYN-SENT: old duplicate defence and simultaneous open") {
     // An ACK for an older attempt: RST seq=SEG.ACK, and the handshake does
-    // not complete (seed 4.2).
+    // not complete (docs/behaviour.md §2.2, old duplicate SYNs).
     CHECK(in(tcp_state::syn_sent, S | A, seq_check::acceptable, ack_check::old).reply == reply_kind::rst);
     CHECK(in(tcp_state::syn_sent, S | A, seq_check::acceptable, ack_check::old).action == verdict::drop);
     CHECK(in(tcp_state::syn_sent, A, seq_check::acceptable, ack_check::future).reply == reply_kind::rst);

@@ -17,7 +17,7 @@ constexpr config keepalive_config = [] {
 static_assert(validate(keepalive_config), "a valid configuration passes at compile time");
 }  // namespace
 
-TEST_CASE("config: defaults are SPEC.md's") {
+TEST_CASE("config: defaults are those of docs/behaviour.md §5") {
     const config c;
     CHECK(c.rto_min == 200ms);
     CHECK(c.rto_max == 120s);

@@ -45,7 +45,7 @@ TEST_CASE("timeouts: RTO formulas") {
              });
 }
 
-TEST_CASE("timeouts: the data retransmission schedules of SPEC.md") {
+TEST_CASE("timeouts: the data retransmission schedules of docs/behaviour.md §4") {
     config c;
     c.retries2 = 4;
     auto s = data_retransmission_schedule(210ms, c);

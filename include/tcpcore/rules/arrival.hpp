@@ -283,9 +283,9 @@ inline constexpr std::uint8_t arrival_relevant_flags =
 // a few seconds of compile time, which tcpcore's own test build pays once so
 // that every other translation unit does not. A few spot checks stay here.
 static_assert(decide_arrival({tcp_state::closed, tcp_flags::syn}).reply == reply_kind::rst_ack,
-              "SPEC 2: a SYN to a closed port gets RST|ACK seq=0 ack=SEG.SEQ+1");
+              "docs/behaviour.md section 2.3: a SYN to a closed port gets RST|ACK seq=0 ack=SEG.SEQ+1");
 static_assert(decide_arrival({tcp_state::listen, tcp_flags::ack}).reply == reply_kind::rst,
-              "SPEC 2: an ACK in LISTEN gets RST seq=SEG.ACK");
+              "docs/behaviour.md section 2.3: an ACK in LISTEN gets RST seq=SEG.ACK");
 static_assert(decide_arrival({tcp_state::established, tcp_flags::rst, seq_check::acceptable, ack_check::acceptable,
                               rst_check::in_window})
                       .reply == reply_kind::challenge_ack,

@@ -101,7 +101,7 @@ constexpr bool well_formed(const segment_facts& f, const arrival_decision& d) {
     return true;
 }
 
-// SPEC.md §2 replies, each measured on Linux 6.18, and RFC 9293 / 5961 rules.
+// The replies of docs/behaviour.md §2.3 (those it marks measured on Linux 6.18), and RFC 9293 / 5961 rules.
 constexpr bool spec_replies(const segment_facts& f, const arrival_decision& d) {
     const tcp_flags fl{f.flags};
     if (is_illegal_flag_combination(fl)) return true;
@@ -120,7 +120,7 @@ constexpr bool spec_replies(const segment_facts& f, const arrival_decision& d) {
             return d.action == verdict::drop;
         case tcp_state::syn_sent:
             // An ACK that does not acknowledge our SYN: RST seq=SEG.ACK (old
-            // duplicate SYN defence, seed §4.2).
+            // duplicate SYN defence, docs/behaviour.md §2.2).
             if (ack && !rst && f.ack != ack_check::acceptable) return d.reply == reply_kind::rst;
             if (syn && ack && f.ack != ack_check::acceptable) return d.action == verdict::drop;
             if (syn && !ack) return d.action == verdict::accept && d.event == tcp_event::rcv_syn;

@@ -1,6 +1,6 @@
 #pragma once
-// Every number of SPEC.md as one configuration value, with Linux's defaults
-// (or the seed's, where the seed gives one), and its validation.
+// Every setting of docs/behaviour.md as one configuration value, with Linux's defaults
+// (two SYN settings excepted: see its §7), and its validation (its §5).
 //
 //   constexpr tcpcore::config cfg = [] { tcpcore::config c; c.keepalive = true;
 //                                        c.keepalive_idle = 2s; return c; }();
@@ -29,25 +29,25 @@ enum class rto_formula : std::uint8_t {
 };
 
 struct config {
-    // --- Retransmission (SPEC.md §4) ---
+    // --- Retransmission (docs/behaviour.md §4) ---
     duration rto_initial = std::chrono::seconds{1};       // RFC 6298 (2.1)
     duration rto_min = std::chrono::milliseconds{200};    // Linux TCP_RTO_MIN
     duration rto_max = std::chrono::seconds{120};         // Linux TCP_RTO_MAX
     rto_formula rto_style = rto_formula::linux_style;
-    std::uint8_t syn_retries = 5;           // the seed's figure (Linux's sysctl default is 6)
+    std::uint8_t syn_retries = 5;           // docs/behaviour.md §4.1 (Linux's sysctl default is 6)
     std::uint8_t synack_retries = 5;        // tcp_synack_retries
     std::uint8_t syn_linear_timeouts = 0;   // Linux >= 6.5 tcp_syn_linear_timeouts (default 4 there)
     std::uint8_t retries1 = 3;              // tcp_retries1: report "path may be broken"
     std::uint8_t retries2 = 15;             // tcp_retries2: give up, as a time (924.6 s)
     duration user_timeout = duration::zero();  // TCP_USER_TIMEOUT; zero = off
 
-    // --- Keepalive (SPEC.md §3) ---
+    // --- Keepalive (docs/behaviour.md §3) ---
     bool keepalive = false;                                   // SO_KEEPALIVE
     duration keepalive_idle = std::chrono::seconds{7200};     // tcp_keepalive_time
     duration keepalive_interval = std::chrono::seconds{75};   // tcp_keepalive_intvl
     std::uint8_t keepalive_probes = 9;                        // tcp_keepalive_probes
 
-    // --- Teardown (SPEC.md §2) ---
+    // --- Teardown (docs/behaviour.md §2.4, §2.5, §6.2) ---
     duration msl = std::chrono::seconds{30};         // TIME-WAIT lasts 2 * msl
     duration fin_timeout = std::chrono::seconds{60}; // an orphaned FIN-WAIT-2 waits this long
     bool rfc1337 = false;  // true: a RST does not end TIME-WAIT (Linux tcp_rfc1337 default 0)

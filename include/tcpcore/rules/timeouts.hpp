@@ -1,7 +1,7 @@
 #pragma once
-// The timeout rules of SPEC.md §2-§4 as constexpr functions: the engine
+// The timeout rules of docs/behaviour.md §2-§4 as constexpr functions: the engine
 // computes every deadline with these, and the static_asserts below pin the
-// seed's numbers.
+// figures that page quotes.
 
 #include <tcpcore/rules/config.hpp>
 #include <tcpcore/rules/time.hpp>
@@ -18,7 +18,7 @@ constexpr duration max_duration(duration a, duration b) noexcept { return a < b 
 }  // namespace detail
 
 // ---------------------------------------------------------------------------
-// SYN retransmission (SPEC.md §4): the k-th wait (k = 1 is the wait after
+// SYN retransmission (docs/behaviour.md §4.1): the k-th wait (k = 1 is the wait after
 // the first transmission) is the initial RTO for the first linear + 1 waits,
 // then doubles, capped at rto_max. Linux (tcp_retransmit_timer): with
 // tcp_syn_linear_timeouts = L, the backoff is not applied while
@@ -52,7 +52,7 @@ constexpr duration max_duration(duration a, duration b) noexcept { return a < b 
 }
 
 // ---------------------------------------------------------------------------
-// RTO (SPEC.md §4, RFC 6298 with Linux's combination).
+// RTO (docs/behaviour.md §4.2, RFC 6298 with Linux's combination).
 
 [[nodiscard]] constexpr duration compute_rto(duration srtt, duration rttvar, rto_formula style, duration rto_min,
                                              duration rto_max) noexcept {
@@ -78,7 +78,7 @@ constexpr duration max_duration(duration a, duration b) noexcept { return a < b 
 }
 
 // ---------------------------------------------------------------------------
-// Giving up on data (SPEC.md §4). T(b): how long the doubling retransmissions
+// Giving up on data (docs/behaviour.md §4.4). T(b): how long the doubling retransmissions
 // that start at rto_min take to use up b retries, counting the rto_max cap
 // (Linux tcp_model_timeout). The connection is aborted at the first expiry at
 // which T(retries2) has passed since the first retransmission.
@@ -92,7 +92,7 @@ constexpr duration max_duration(duration a, duration b) noexcept { return a < b 
     return rto_min * ((std::int64_t{1} << (k + 1)) - 1) + rto_max * static_cast<std::int64_t>(b - k);
 }
 
-// TCP_USER_TIMEOUT (SPEC.md §4): the next RTO, clamped so that the timer fires
+// TCP_USER_TIMEOUT (docs/behaviour.md §4.5): the next RTO, clamped so that the timer fires
 // no later than user_timeout after the first retransmission. Zero user
 // timeout means off. A deadline already passed fires at once.
 [[nodiscard]] constexpr duration clamp_rto_to_user_timeout(duration rto, duration since_first_retransmission,
@@ -113,7 +113,7 @@ constexpr duration max_duration(duration a, duration b) noexcept { return a < b 
 
 // The whole retransmission schedule of one unacknowledged segment sent at 0
 // with the given RTO and no answer: when each retransmission goes out and
-// when the connection gives up. For pinning SPEC.md's examples and for tests.
+// when the connection gives up. For pinning the examples of docs/behaviour.md §4 and for tests.
 struct retransmission_schedule {
     std::array<duration, 64> retransmissions{};
     std::size_t count = 0;
@@ -146,7 +146,7 @@ struct retransmission_schedule {
 }
 
 // ---------------------------------------------------------------------------
-// Keepalive (SPEC.md §3, Linux tcp_keepalive_timer). Probes go out at
+// Keepalive (docs/behaviour.md §3, Linux tcp_keepalive_timer). Probes go out at
 // idle, idle + interval, ...; without a user timeout the connection is
 // aborted one interval after the last of `probes` unanswered probes; with
 // one, at the first timer run at least user_timeout after the last segment
@@ -165,11 +165,11 @@ struct retransmission_schedule {
 }
 
 // ---------------------------------------------------------------------------
-// TIME-WAIT (SPEC.md §2).
+// TIME-WAIT (docs/behaviour.md §2.5).
 [[nodiscard]] constexpr duration time_wait_duration(duration msl) noexcept { return 2 * msl; }
 
 // ---------------------------------------------------------------------------
-// The seed's numbers, pinned.
+// The figures of docs/behaviour.md §2.5, §3 and §4, pinned.
 namespace detail {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
