@@ -152,13 +152,13 @@ inline void syn_retries_must_be_1_to_127() {}
 inline void synack_retries_must_be_1_to_127() {}
 inline void syn_linear_timeouts_must_be_at_most_127() {}
 inline void retries2_must_be_at_least_1() {}
-inline void user_timeout_must_not_be_negative() {}
+inline void user_timeout_must_be_zero_or_at_least_1ms() {}
 inline void keepalive_idle_must_be_whole_seconds_from_1_to_32767() {}
 inline void keepalive_interval_must_be_whole_seconds_from_1_to_32767() {}
 inline void keepalive_probes_must_be_1_to_127() {}
 inline void msl_must_be_positive() {}
 inline void fin_timeout_must_be_positive() {}
-inline void challenge_ack_limit_must_be_at_least_1() {}
+inline void challenge_ack_limit_must_be_1_to_65535() {}
 inline void mss_must_be_at_least_88() {}
 inline void send_buffer_must_be_positive() {}
 inline void receive_buffer_must_hold_a_segment_and_fit_a_scaled_window() {}
@@ -196,9 +196,13 @@ constexpr config_check config_fails(config_field field, std::string_view message
     if (c.retries2 < 1)
         return config_fails(config_field::retries2, "retries2 must be at least 1",
                             config_rule::retries2_must_be_at_least_1);
-    if (c.user_timeout < duration::zero())
-        return config_fails(config_field::user_timeout, "user_timeout must not be negative (zero turns it off)",
-                            config_rule::user_timeout_must_not_be_negative);
+    // The engine keeps the user timeout in whole milliseconds (as Linux's
+    // TCP_USER_TIMEOUT is given): a positive value below 1 ms would read back
+    // as zero and silently turn the feature off.
+    if (c.user_timeout < duration::zero() ||
+        (c.user_timeout > duration::zero() && c.user_timeout < std::chrono::milliseconds{1}))
+        return config_fails(config_field::user_timeout, "user_timeout must be zero (off) or at least 1 ms",
+                            config_rule::user_timeout_must_be_zero_or_at_least_1ms);
     // The keepalive knobs are checked whether or not keepalive is on: they
     // can be switched on later, per connection, with these values.
     // Whole seconds, as Linux's TCP_KEEPIDLE and TCP_KEEPINTVL take them.
@@ -220,9 +224,11 @@ constexpr config_check config_fails(config_field field, std::string_view message
     if (c.fin_timeout <= duration::zero())
         return config_fails(config_field::fin_timeout, "fin_timeout must be positive",
                             config_rule::fin_timeout_must_be_positive);
-    if (c.challenge_ack_limit < 1)
-        return config_fails(config_field::challenge_ack_limit, "challenge_ack_limit must be at least 1",
-                            config_rule::challenge_ack_limit_must_be_at_least_1);
+    // Counted per second in 16 bits per connection: a larger limit would wrap
+    // the count and never bite.
+    if (c.challenge_ack_limit < 1 || c.challenge_ack_limit > 65535)
+        return config_fails(config_field::challenge_ack_limit, "challenge_ack_limit must be 1 to 65535",
+                            config_rule::challenge_ack_limit_must_be_1_to_65535);
     if (c.mss < min_mss)
         return config_fails(config_field::mss, "mss must be at least 88", config_rule::mss_must_be_at_least_88);
     if (c.send_buffer < 1)
