@@ -12,38 +12,35 @@
 #include <tcpcore/engine/connection.hpp>
 #include <tcpcore/wire/format.hpp>
 #include <tcpcore/host/syn_cookie.hpp>
+#include <tcpcore/testing/fixtures.hpp>
 
 #include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace tcpcore::detail {
-// The engine's private variables, read but never written: to aim segments at
-// its windows and to check what its public face does not show.
-struct test_access {
-    struct internals {
-        seq32 snd_una, snd_nxt, rcv_nxt, rcv_adv;
-        std::uint32_t ts_recent, ts_offset, rbuf_len, sbuf_len;
-        bool fin_received, delack_armed;
-        time_point delack_deadline, last_rcv;
-    };
-    template <class C>
-    static internals read(const C& c) {
-        return {c.snd_una_,   c.snd_nxt_,   c.rcv_nxt_,  c.rcv_adv_,
-                c.ts_recent_, c.ts_offset_, c.rbuf_len_, c.sbuf_len_,
-                (c.flags_ & C::f_fin_received) != 0, (c.flags_ & C::f_delack) != 0,
-                (c.flags_ & C::f_delack) != 0 ? c.delack_deadline() : time_point{}, c.last_rcv_};
-    }
-};
-}  // namespace tcpcore::detail
-
 using namespace tcpcore;
 using tcpcore::fuzz::byte_reader;
 
 namespace {
 
-using internals = detail::test_access::internals;
+// The engine's variables, read but never written: to aim segments at its
+// windows and to check what its public face does not show (the sequence
+// variables are public; the delayed ACK's timer comes from the fixtures).
+struct internals {
+    seq32 snd_una, snd_nxt, rcv_nxt, rcv_adv;
+    std::uint32_t ts_recent, ts_offset, rbuf_len, sbuf_len;
+    bool fin_received, delack_armed;
+    time_point delack_deadline, last_rcv;
+};
+template <class C>
+internals read_internals(const C& c) {
+    const sequence_variables v = c.sequence();
+    const auto t = testing::fixtures::timers(c);
+    return {v.snd_una,      v.snd_nxt,       v.rcv_nxt,         v.rcv_adv,
+            v.ts_recent,    v.ts_offset,     v.receive_queue,   v.send_queue,
+            v.fin_received, t.delack_armed,  t.delack_deadline, t.last_rcv};
+}
 
 constexpr std::uint16_t local_port_active = 40000, peer_port = 80;
 constexpr std::size_t full_room = tcp_max_header_length + 65535;
@@ -127,8 +124,8 @@ public:
             step(static_cast<std::uint8_t>((op & 0x7f) % fuzz::conn_op::count));
             check_invariants();
             if (op & 0x80) drain(full_room);
-            FUZZ_TRACE("  -> %s, readable %zu, poll_at %lld\n", std::string(to_string(conn().state())).c_str(),
-                       conn().readable(), static_cast<long long>(conn().poll_at().time_since_epoch().count()));
+            FUZZ_TRACE("  -> %s, readable %zu, next_deadline %lld\n", std::string(to_string(conn().state())).c_str(),
+                       conn().readable(), static_cast<long long>(conn().next_deadline().time_since_epoch().count()));
         }
         // Run what is due one last time, so every input ends with its output.
         drain(full_room);
@@ -136,7 +133,7 @@ public:
 
 private:
     conn_type& conn() { return *conn_; }
-    internals peek_internals() const { return detail::test_access::read(*conn_); }
+    internals peek_internals() const { return read_internals(*conn_); }
 
     four_tuple active_tuple() const { return {{local_, local_port_active}, {peer_, peer_port}}; }
     // The peer as segments name it: for a passive open, the peer's port is
@@ -214,7 +211,7 @@ private:
             }
             case o::events: {
                 const connection_events ev = conn().take_events();
-                FUZZ_TRACE("events %02x\n", ev.bits);
+                FUZZ_TRACE("events %02x\n", ev.bits());
                 // Nothing leaves CLOSED but an open, which clears the events.
                 if (ev.has(connection_events::closed)) FUZZ_CHECK(conn().state() == tcp_state::closed);
                 FUZZ_CHECK(conn().take_events().empty());
@@ -318,7 +315,7 @@ private:
         check_invariants();
         if (room < full_room) return;  // a small buffer may leave data waiting
         // It has run everything due: nothing is waiting and no deadline has passed.
-        const time_point at = conn().poll_at();
+        const time_point at = conn().next_deadline();
         FUZZ_CHECK(at != time_point::min());
         FUZZ_CHECK(at > now_);
     }
@@ -389,7 +386,7 @@ private:
         // must read back as at most one timeout ahead.
         if (v.delack_armed) FUZZ_CHECK(v.delack_deadline <= now_ + cfg_.delayed_ack_timeout);
         if (s == tcp_state::closed) {
-            const time_point at = conn().poll_at();
+            const time_point at = conn().next_deadline();
             FUZZ_CHECK(at == never || at == time_point::min());
         }
     }

@@ -1,4 +1,4 @@
-// Closing (seed §4.1, §4.3): the four-way close from either side, half-close,
+// Closing (docs/behaviour.md §2.4, §2.5): the four-way close from either side, half-close,
 // simultaneous close, TIME-WAIT's 2MSL with FIN re-ACK, abort, and the
 // RFC 1337 choice.
 

@@ -1,5 +1,5 @@
 // Opening a connection: passive, active and simultaneous open, SYN and SYN,ACK
-// retransmission schedules, and the handshake's defences (seed §2, §4.2).
+// retransmission schedules, and the handshake's defences (docs/behaviour.md §2.2-§2.3, §4.1).
 
 #include "../support/harness.hpp"
 
@@ -49,7 +49,7 @@ TEST_CASE("SYN-SENT: SYN,ACK -> ACK, ESTABLISHED, connected") {
     CHECK(h.conn.take_events().has(connection_events::connected));
     h.expect(at(10ms), {{ACK, local_iss + 1, remote_iss + 1, 64000, {}, {}}});
     // The peer's MSS, 1400, now bounds what we send; the handshake gave an
-    // RTT of 10 ms, so RTO = 10 + max(4 x 5, 200) = 210 ms (SPEC.md §4).
+    // RTT of 10 ms, so RTO = 10 + max(4 x 5, 200) = 210 ms (docs/behaviour.md §4.2).
     CHECK(h.conn.info().send_mss == 1400);
     CHECK(h.conn.info().srtt == 10ms);
     CHECK(h.conn.info().rto == 210ms);
@@ -83,7 +83,7 @@ TEST_CASE("LISTEN: segments that are not a SYN get the replies of RFC 9293 3.10.
     CHECK(h.conn.state() == tcp_state::listen);
 }
 
-TEST_CASE("SYN-SENT: retransmissions at 1, 3, 7, 15, 31 s, timed out at 63 s (SPEC.md §4)") {
+TEST_CASE("SYN-SENT: retransmissions at 1, 3, 7, 15, 31 s, timed out at 63 s (docs/behaviour.md §4.1)") {
     harness h;
     open_active(h);
     h.expect(at(0s), {our_syn()});
@@ -128,7 +128,7 @@ TEST_CASE("SYN-SENT: per-connection syn_retries 2 -> 1, 3 s, timed out at 7 s") 
     CHECK(!h.conn.set_syn_retries(0));  // refused: the value stays
 }
 
-TEST_CASE("SYN-SENT: an ACK for another attempt -> RST seq=SEG.ACK, and no handshake (seed §4.2)") {
+TEST_CASE("SYN-SENT: an ACK for another attempt -> RST seq=SEG.ACK, and no handshake (docs/behaviour.md §2.2)") {
     harness h;
     open_active(h);
     h.expect(at(0ms), {our_syn()});

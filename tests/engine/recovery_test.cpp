@@ -14,7 +14,7 @@ constexpr seq32 peer = remote_iss + 1;
 template <class H>
 void established_with_mss_1000(H& h) {
     h.fixture(tcp_state::established);
-    detail::test_access::set_send_mss(h.conn, 1000);
+    testing::fixtures::set_send_mss(h.conn, 1000);
 }
 
 seg data_at(std::uint32_t offset, std::size_t len = 1000, std::uint8_t flags = ACK) {
@@ -128,7 +128,7 @@ namespace {
 template <class H>
 void established_with_sack(H& h) {
     established_with_mss_1000(h);
-    detail::test_access::enable_sack(h.conn);
+    testing::fixtures::enable_sack(h.conn);
 }
 
 seg sack_of(std::uint32_t ack, std::initializer_list<std::pair<std::uint32_t, std::uint32_t>> blocks) {
@@ -194,7 +194,7 @@ TEST_CASE("recovery (SACK): with one segment out the probe would not beat the RT
     h.write(at(0ms), std::string(1000, 'x'));
     h.recv(at(0ms));
     // 2 x 10 ms + 200 ms (a delayed ACK's worth) > 210 ms: the plain RTO,
-    // as SPEC.md's single-segment schedules are measured.
+    // as the single-segment schedules of docs/behaviour.md §4 are measured.
     h.expect_nothing_until(at(210ms));
     h.expect(at(210ms), {data_at(0, 1000, PSH | ACK)});
 }

@@ -1,4 +1,4 @@
-// SPEC.md §3-§4 with exact virtual times: retransmission give-up by retries2
+// docs/behaviour.md §3-§4 with exact virtual times: retransmission give-up by retries2
 // and by TCP_USER_TIMEOUT, retries1's report, and keepalive's four outcomes.
 
 #include "../support/harness.hpp"
@@ -67,7 +67,7 @@ TEST_CASE("retransmission: default retries2 15 gives up 924.6 s after the first 
     h.expect(first, {data_segment});
     time_point t = first;
     while (h.conn.state() == tcp_state::established) {
-        t = h.conn.poll_at();
+        t = h.conn.next_deadline();
         REQUIRE(t != never);
         h.recv(t);
     }
@@ -111,7 +111,7 @@ TEST_CASE("retransmission: an ACK restarts the RTO at its base and clears the us
     CHECK(h.conn.state() == tcp_state::established);
 }
 
-// ---- Keepalive (SPEC.md §3): idle 2 s, interval 1 s, probes 3 ----------------
+// ---- Keepalive (docs/behaviour.md §3): idle 2 s, interval 1 s, probes 3 -------
 
 namespace {
 config keepalive_config() {

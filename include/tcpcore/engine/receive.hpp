@@ -1,0 +1,228 @@
+#pragma once
+// The receive side (gVisor's rcv.go): the receive sequence variables, the
+// receive ring's position, reassembly of out-of-order data, when an ACK is
+// owed, and the window to offer (never moving its right edge left, holding
+// back small increases).
+//
+// Like the send side, a plain member without a pointer back: the ring, the
+// reassembly map's storage and the configuration come in as parameters, and
+// what a segment's data means for the connection (events, the ACK flags) is
+// returned for the connection to act on.
+
+#include <tcpcore/detail/byte_ring.hpp>
+#include <tcpcore/engine/buffer_block.hpp>
+#include <tcpcore/engine/control.hpp>
+#include <tcpcore/engine/events.hpp>
+#include <tcpcore/engine/timers.hpp>
+#include <tcpcore/rules/config.hpp>
+#include <tcpcore/rules/state.hpp>
+#include <tcpcore/wire/seq.hpp>
+#include <tcpcore/wire/tcp_header.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+namespace tcpcore::detail {
+
+struct receive_side {
+    seq32 nxt{}, adv{}, last_ack_sent{};
+    std::uint32_t ts_recent = 0;
+    std::uint32_t buf_start = 0, buf_len = 0;  // the receive ring's first byte and fill
+    std::uint16_t mss = 0;
+    std::uint8_t ws = 0;
+    std::uint8_t ooo_count = 0;  // the reassembly map's ranges (they live in the buffer block)
+
+    [[nodiscard]] std::uint32_t advertised_window() const noexcept {
+        return nxt < adv ? seq_distance(nxt, adv) : 0;
+    }
+
+    // The application took `n` readable bytes.
+    void consume(std::uint32_t n, const ring_ref& ring) noexcept {
+        buf_start = ring.index(n);
+        buf_len -= n;
+    }
+
+    // RFC 7323 §4.3: TS.Recent follows segments at or before Last.ACK.sent.
+    void take_timestamp(const tcp_segment_view& seg, std::uint32_t& flags) noexcept {
+        const auto& ts = seg.options().timestamps;
+        if (!(flags & flag::ts) || !ts || last_ack_sent < seg.seq()) return;
+        if ((flags & flag::ts_recent) && static_cast<std::int32_t>(ts->value - ts_recent) < 0) return;
+        ts_recent = ts->value;
+        flags |= flag::ts_recent;
+    }
+
+    // The window our SYN or SYN,ACK offers, never scaled: from a SYN whose
+    // sequence number is `irs`.
+    void take_syn(seq32 irs, std::uint32_t capacity) noexcept {
+        nxt = irs + 1;
+        last_ack_sent = nxt;
+        adv = nxt + std::min<std::uint32_t>(capacity, 0xffff);
+    }
+
+    // The window to offer, as the 16-bit field, moving the advertised right
+    // edge; it never moves left (RFC 9293 §3.8.6.2.2), and small increases are
+    // held back (receiver SWS avoidance, RFC 1122 4.2.3.3).
+    std::uint16_t take_window_field(std::uint32_t capacity) noexcept {
+        const std::uint32_t free_space = capacity > buf_len ? capacity - buf_len : 0;
+        const seq32 possible = nxt + free_space;
+        seq32 edge = adv < nxt ? nxt : adv;
+        const std::uint32_t sws = std::min<std::uint32_t>(capacity / 2, mss);
+        if (edge < possible && seq_distance(edge, possible) >= sws) edge = possible;
+        const std::uint32_t window = seq_distance(nxt, edge);
+        // Scaled, rounded up so the edge stays put (the buffer has 2^scale bytes of slack).
+        const std::uint32_t unit = 1u << ws;
+        std::uint32_t field = (window + unit - 1) >> ws;
+        if (field > 0xffff) field = 0xffff;
+        adv = nxt + (field << ws);
+        return static_cast<std::uint16_t>(field);
+    }
+
+    // After the application reads: whether the window has opened enough to
+    // announce (Linux tcp_cleanup_rbuf: when it would at least double).
+    [[nodiscard]] bool window_worth_announcing(std::uint32_t before, std::uint32_t capacity) const noexcept {
+        const std::uint32_t free_space = capacity - buf_len;
+        return (before == 0 && free_space >= mss) || (free_space >= 2u * before && free_space - before >= mss);
+    }
+
+    // Whether an ACK for in-order data goes now rather than delayed: Linux
+    // ACKs at least every second full-sized segment.
+    [[nodiscard]] bool ack_due_now(bool immediately, const config& cfg) const noexcept {
+        return immediately || !cfg.delayed_ack || seq_distance(last_ack_sent, nxt) >= 2u * mss;
+    }
+
+    // The part of [first, first + length) that is new and fits the buffer
+    // (never less than what was advertised), or an empty range.
+    struct range {
+        seq32 start, end;
+        [[nodiscard]] bool empty() const noexcept { return !(start < end); }
+    };
+    [[nodiscard]] range fitting(seq32 first, std::uint32_t length, std::uint32_t capacity_with_slack) const noexcept {
+        seq32 s = first;
+        seq32 e = first + length;
+        if (!(nxt < e)) return {e, e};  // all seen before
+        if (s < nxt) s = nxt;
+        const std::uint32_t room = capacity_with_slack - buf_len;
+        if (nxt + room < e) e = nxt + room;
+        return {s, e};
+    }
+
+    // Stores the part `r` of a payload that starts at `first`. In order, it
+    // moves RCV.NXT over it and whatever reassembly held beyond; out of order
+    // it is held in place in the ring, tracked by range (beyond the range
+    // capacity it is dropped: the memory bound). Returns whether the ACK is
+    // owed at once (RFC 5681 §4.2: out of order, or a hole filled), and sets
+    // `in_order`.
+    bool store(seq32 first, std::span<const std::uint8_t> payload, range r, const ring_ref& ring, range_set ooo,
+               bool& in_order) noexcept {
+        const std::uint32_t skip = seq_distance(first, r.start);
+        const std::uint32_t len = seq_distance(r.start, r.end);
+        const std::uint32_t offset = buf_len + seq_distance(nxt, r.start);
+        if (len > mss) mss = static_cast<std::uint16_t>(std::min<std::uint32_t>(len, 0xffff));
+        in_order = r.start == nxt;
+        if (!in_order) {
+            if (ooo.add(r.start, r.end)) ring.write(offset, payload.subspan(skip, len));
+            return true;
+        }
+        const bool filled_a_hole = !ooo.empty();
+        const seq32 before = nxt;
+        ring.write(offset, payload.subspan(skip, len));
+        nxt = r.end;
+        for (bool grew = true; grew;) {  // pull in what reassembly was holding
+            grew = false;
+            for (std::size_t i = 0; i < ooo.size(); ++i) {
+                if (!(nxt < ooo[i].left) && nxt < ooo[i].right) {
+                    nxt = ooo[i].right;
+                    grew = true;
+                }
+            }
+        }
+        ooo.trim_below(nxt);
+        buf_len += seq_distance(before, nxt);
+        return filled_a_hole || !ooo.empty();
+    }
+};
+
+// What data and a FIN arriving touch besides the receive side: made for one
+// segment, never stored.
+struct data_parts {
+    const config& cfg;
+    tcp_state state;
+    std::uint32_t& flags;
+    connection_events& events;
+    receive_side& rcv;
+    timer_state& timers;
+};
+
+// Where arriving data goes: the receive ring and the reassembly map, both in
+// the buffer block (which may have to be allocated first).
+struct receive_storage {
+    ring_ref ring;
+    range_set ooo;
+};
+
+enum class data_outcome : std::uint8_t { taken, fin_taken, orphan_data };
+
+// The payload: stored, reassembled, and the ACK it is owed scheduled.
+// `storage()` allocates the buffer block if need be and gives its views
+// (nullopt when memory is short).
+template <class Storage>
+void take_data(time_point now, seq32 first, std::span<const std::uint8_t> payload, data_parts& p, Storage storage) {
+    receive_side& rcv = p.rcv;
+    const auto fits =
+        rcv.fitting(first, static_cast<std::uint32_t>(payload.size()), receive_capacity_with_slack(p.cfg));
+    // Nothing new, or nothing fits (a zero-window probe, say), or out of
+    // memory (the peer will retransmit): answer at once.
+    const std::optional<receive_storage> r = fits.empty() ? std::nullopt : storage();
+    if (!r) {
+        p.flags |= flag::ack_now;
+        return;
+    }
+    bool in_order = false;
+    const bool immediately = rcv.store(first, payload, fits, r->ring, r->ooo, in_order);
+    if (!in_order) {
+        p.flags |= flag::ack_now;  // RFC 5681 §4.2: immediately, with SACK blocks
+        return;
+    }
+    p.events |= connection_events::readable;
+    if (rcv.ack_due_now(immediately, p.cfg)) {
+        p.flags |= flag::ack_now;
+        p.flags &= ~flag::delack;
+    } else {
+        p.timers.arm_delayed_ack(now, p.cfg, p.flags);
+    }
+}
+
+// Data and FIN (RFC 9293 §3.10.7.4, seventh and eighth steps). New data for
+// an application that is gone stops short: the connection aborts.
+template <class Storage>
+data_outcome take_data_and_fin(time_point now, const tcp_segment_view& seg, data_parts p, Storage storage) {
+    const std::span<const std::uint8_t> payload = seg.payload();
+    const seq32 first = seg.seq() + (seg.flags().syn_set() ? 1u : 0u);
+    const bool receiving = can_receive_data(p.state);
+
+    if (!payload.empty() && receiving) {
+        const seq32 end = first + static_cast<std::uint32_t>(payload.size());
+        if ((p.flags & flag::orphan) && p.rcv.nxt < end &&
+            (p.state == tcp_state::fin_wait_1 || p.state == tcp_state::fin_wait_2))
+            return data_outcome::orphan_data;
+        take_data(now, first, payload, p, storage);
+    }
+
+    if (!seg.flags().fin_set() || !receiving) return data_outcome::taken;
+    const seq32 fin_seq = first + static_cast<std::uint32_t>(payload.size());
+    if (fin_seq != p.rcv.nxt) {
+        // Out of order: the peer sends it again; the duplicate ACK at once
+        // tells it where the hole is (RFC 5681 §4.2), as for data.
+        p.flags |= flag::ack_now;
+        return data_outcome::taken;
+    }
+    p.rcv.nxt = p.rcv.nxt + 1;
+    p.flags |= flag::fin_received | flag::ack_now;
+    p.flags &= ~flag::delack;
+    p.events |= connection_events::peer_closed | connection_events::readable;
+    return data_outcome::fin_taken;
+}
+
+}  // namespace tcpcore::detail
