@@ -83,7 +83,7 @@ struct population {
     population() {
         const std::size_t before = live_bytes;
         const auto start = std::chrono::steady_clock::now();
-        ep = std::make_unique<ep_type>(keepalive_config());
+        ep = std::make_unique<ep_type>(check(keepalive_config()).value());
         listen_options o;
         o.backlog = connections;
         o.syn_backlog = connections;

@@ -32,8 +32,10 @@ int main(int argc, char** argv) {
     auto tun = example::open_tun(argv[1], setup);
     if (!tun) return 1;
 
-    const tcpcore::config cfg;
-    example::tun_endpoint ep(cfg, {}, {}, tcpcore::tun_io{&*tun});
+    static const tcpcore::config cfg;  // Linux's defaults; it must outlive the endpoint
+    const auto checked = example::check_config(cfg);
+    if (!checked) return 1;
+    example::tun_endpoint ep(*checked, {.io = tcpcore::tun_io{&*tun}});
     const auto c = ep.connect({*server, static_cast<std::uint16_t>(port)}, {*local, 0});
     if (!c) {
         std::fprintf(stderr, "connect: %s\n", c.error().message().c_str());
@@ -50,12 +52,14 @@ int main(int argc, char** argv) {
             }
         }
         if (closed) return ep.connection_count() != 0;  // until the close completes (the handle is gone)
-        if (ep.get(*c)->state() == tcpcore::tcp_state::established && !sent) {
+        if (ep.get(*c).value()->state() == tcpcore::tcp_state::established && !sent) {
             sent = true;
             (void)ep.send(*c, std::span(reinterpret_cast<const std::uint8_t*>(message.data()), message.size()));
         }
         std::uint8_t chunk[4096];
-        for (std::size_t n; (n = ep.recv(*c, chunk)) != 0;) echo.append(reinterpret_cast<char*>(chunk), n);
+        // recv: bytes, 0 at the end of the stream, or an error (EAGAIN: nothing yet).
+        for (auto n = ep.recv(*c, chunk); n && *n != 0; n = ep.recv(*c, chunk))
+            echo.append(reinterpret_cast<char*>(chunk), *n);
         if (echo.size() >= message.size()) {
             ep.close(*c);
             closed = true;

@@ -45,8 +45,10 @@ int main(int argc, char** argv) {
     auto tun = example::open_tun(argv[1], setup);
     if (!tun) return 1;
 
-    const tcpcore::config cfg;
-    example::tun_endpoint ep(cfg, {}, {}, tcpcore::tun_io{&*tun});
+    static const tcpcore::config cfg;  // Linux's defaults; it must outlive the endpoint
+    const auto checked = example::check_config(cfg);
+    if (!checked) return 1;
+    example::tun_endpoint ep(*checked, {.io = tcpcore::tun_io{&*tun}});
     const auto listener = ep.listen({*address, static_cast<std::uint16_t>(port)});
     if (!listener) {
         std::fprintf(stderr, "listen: %s\n", listener.error().message().c_str());

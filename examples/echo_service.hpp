@@ -20,7 +20,7 @@ public:
             if (e->accept_ready) {
                 while (auto c = ep_.accept(listener_)) {
                     char addr[46];
-                    const auto& t = ep_.get(*c)->tuple();
+                    const auto& t = ep_.get(*c).value()->tuple();
                     tcpcore::format_address(t.remote.address, addr);
                     std::printf("accepted %s:%u\n", addr, t.remote.port);
                     std::fflush(stdout);
@@ -42,12 +42,20 @@ private:
             return;
         }
         std::uint8_t chunk[16384];
-        for (std::size_t n; (n = ep_.recv(h, chunk)) != 0;) buf.insert(buf.end(), chunk, chunk + n);
+        bool end_of_stream = false;
+        for (;;) {  // recv: bytes, 0 at the end of the stream, or an error (EAGAIN: nothing yet)
+            const auto n = ep_.recv(h, chunk);
+            if (!n || *n == 0) {
+                end_of_stream = n.has_value();
+                break;
+            }
+            buf.insert(buf.end(), chunk, chunk + *n);
+        }
         if (!buf.empty()) {
             const auto sent = ep_.send(h, buf);
             if (sent) buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*sent));
         }
-        if (ep_.get(h)->eof() && buf.empty()) ep_.close(h);  // the client is done: so are we
+        if (end_of_stream && buf.empty()) ep_.close(h);  // the client is done: so are we
     }
 
     Endpoint& ep_;

@@ -69,8 +69,10 @@ int main(int argc, char** argv) {
     auto tun = example::open_tun(argv[1], setup);
     if (!tun) return 1;
 
-    const tcpcore::config cfg;
-    example::tun_endpoint ep(cfg, {}, {}, tcpcore::tun_io{&*tun});
+    static const tcpcore::config cfg;  // Linux's defaults; it must outlive the endpoint
+    const auto checked = example::check_config(cfg);
+    if (!checked) return 1;
+    example::tun_endpoint ep(*checked, {.io = tcpcore::tun_io{&*tun}});
     const auto c = ep.connect({target->host, target->port}, {*local, 0});
     if (!c) {
         std::fprintf(stderr, "connect: %s\n", c.error().message().c_str());
@@ -87,7 +89,7 @@ int main(int argc, char** argv) {
             if (e->events.has(tcpcore::connection_events::closed) && e->error) failure = e->error;
         if (failure) return false;
         if (closed) return ep.connection_count() != 0;  // until the close completes (the handle is gone)
-        const auto* conn = ep.get(*c);
+        const auto* conn = ep.get(*c).value();  // ours until close(): never a bad handle here
         if (conn->state() == tcpcore::tcp_state::established && request_sent < request.size()) {
             const auto n = ep.send(*c, std::span(reinterpret_cast<const std::uint8_t*>(request.data()) + request_sent,
                                                  request.size() - request_sent));
@@ -95,7 +97,8 @@ int main(int argc, char** argv) {
             if (request_sent == request.size()) ep.shutdown(*c);  // HTTP/1.0: the request is all
         }
         std::uint8_t chunk[16384];
-        for (std::size_t n; (n = ep.recv(*c, chunk)) != 0;) response.append(reinterpret_cast<char*>(chunk), n);
+        for (auto n = ep.recv(*c, chunk); n && *n != 0; n = ep.recv(*c, chunk))
+            response.append(reinterpret_cast<char*>(chunk), *n);
         if (conn->eof()) {  // HTTP/1.0: the body ends with the connection
             ep.close(*c);
             closed = true;

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace example {
 
@@ -20,6 +21,16 @@ struct tun_policies : tcpcore::default_policies {
     using io = tcpcore::tun_io;
 };
 using tun_endpoint = tcpcore::endpoint<tun_policies>;
+
+// The configuration as an endpoint takes it, or why not (on stderr).
+inline std::optional<tcpcore::checked_config> check_config(const tcpcore::config& cfg) {
+    const auto checked = tcpcore::check(cfg);
+    if (checked) return *checked;
+    const std::string_view field = to_string(checked.error().field), why = checked.error().message;
+    std::fprintf(stderr, "configuration: %.*s: %.*s\n", static_cast<int>(field.size()), field.data(),
+                 static_cast<int>(why.size()), why.data());
+    return std::nullopt;
+}
 
 inline std::optional<tcpcore::ip_address> parse_ipv4(const char* text) {
     in_addr a{};

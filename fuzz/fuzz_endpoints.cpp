@@ -20,20 +20,21 @@
 #include <string>
 #include <vector>
 
-namespace tcpcore::detail {
-// The engine's private variables, read but never written: to aim injected
-// segments at a connection's windows.
-struct test_access {
-    template <class C>
-    static fuzz::segment_context context(const C& c, time_point now) {
-        return {c.rcv_nxt_, c.rcv_adv_, c.snd_una_, c.snd_nxt_, c.snd_una_, c.ts_recent_, ms32(now) + c.ts_offset_};
-    }
-    template <class C>
-    static bool in_flight_consistent(const C& c) {
-        return !(c.snd_nxt_ < c.snd_una_) && c.info().bytes_in_flight == seq_distance(c.snd_una_, c.snd_nxt_);
-    }
-};
-}  // namespace tcpcore::detail
+namespace {
+// A connection's windows, from its public sequence variables: to aim
+// injected segments at them.
+template <class C>
+tcpcore::fuzz::segment_context context_of(const C& c, tcpcore::time_point now) {
+    const tcpcore::sequence_variables v = c.sequence();
+    const std::uint32_t our_tsval = tcpcore::detail::ms32(now) + v.ts_offset;
+    return {v.rcv_nxt, v.rcv_adv, v.snd_una, v.snd_nxt, v.snd_una, v.ts_recent, our_tsval};
+}
+template <class C>
+bool in_flight_consistent(const C& c) {
+    const tcpcore::sequence_variables v = c.sequence();
+    return !(v.snd_nxt < v.snd_una) && c.info().bytes_in_flight == tcpcore::seq_distance(v.snd_una, v.snd_nxt);
+}
+}  // namespace
 
 using namespace tcpcore;
 using tcpcore::fuzz::byte_reader;
@@ -213,8 +214,11 @@ public:
         for (int h = 0; h < hosts; ++h) {
             if (e0 & fuzz::ep_alloc_failures) alloc_[h].fail_mask = h == 0 ? fail_mask : fail_mask >> 16 | fail_mask << 16;
             const fuzz::fuzz_allocator a{&alloc_[h]};
-            ep_[h] = std::make_unique<endpoint_type>(cfg_, options, manual_clock{net_.now}, queue_io{&net_, h}, a,
-                                                     make_isn(h), syn_cookie_jar(cookie_key), make_timers(a));
+            ep_[h] = std::make_unique<endpoint_type>(
+                check(cfg_).value(),
+                typename endpoint_type::parts{.io = queue_io{&net_, h}, .clock = manual_clock{net_.now},
+                                              .isn = make_isn(h), .timer = make_timers(a), .allocator = a,
+                                              .cookies = syn_cookie_jar(cookie_key), .options = options});
         }
     }
 
@@ -311,7 +315,9 @@ private:
                     const auto r = ep(b & 1).close(e.handle);
                     FUZZ_CHECK(!r == e.owned);
                 } else {
-                    ep(b & 1).abort(e.handle);
+                    const auto r = ep(b & 1).abort(e.handle);
+                    FUZZ_CHECK(!r == e.owned);
+                    if (r) FUZZ_CHECK(r == std::errc::bad_file_descriptor);
                 }
                 e.owned = false;
                 return drain_events(b & 1);
@@ -340,7 +346,7 @@ private:
 
     // A new handle takes a free entry, else the oldest.
     void remember(int h, connection_handle c) {
-        const connection_type_ptr conn = ep(h).get(c);
+        const connection_type_ptr conn = ep(h).get(c).value_or(nullptr);
         FUZZ_CHECK(conn != nullptr);
         if (!seen_tuples_.insert(tuple_key(conn->tuple())).second) reused_tuple_ = true;
         auto& table = handles_[h];
@@ -451,12 +457,21 @@ private:
     void do_recv(int h, conn_entry& e, std::uint16_t length) {
         if (!e.used) return;
         std::vector<std::uint8_t> buf(length);
-        const auto* c = ep(h).get(e.handle);
+        const auto* c = ep(h).get(e.handle).value_or(nullptr);
         const std::size_t readable = c != nullptr ? c->readable() : 0;
-        const std::size_t n = ep(h).recv(e.handle, buf);
-        FUZZ_TRACE("host %d: recv %u: %zu\n", h, unsigned{length}, n);
-        if (!e.owned) FUZZ_CHECK(n == 0);
-        else FUZZ_CHECK(n == std::min<std::size_t>(length, readable));
+        if (e.owned) FUZZ_CHECK(ep(h).readable(e.handle).value_or(~std::size_t{0}) == readable);
+        const auto r = ep(h).recv(e.handle, buf);
+        const std::size_t n = r.value_or(0);
+        FUZZ_TRACE("host %d: recv %u: %s\n", h, unsigned{length},
+                   r ? std::to_string(*r).c_str() : r.error().message().c_str());
+        if (!e.owned) {
+            FUZZ_CHECK(!r && r.error() == std::errc::bad_file_descriptor);
+        } else {
+            FUZZ_CHECK(n == std::min<std::size_t>(length, readable));
+            // Nothing read: the end of the stream (0), or why not, never EBADF for a held handle.
+            if (r && *r == 0) FUZZ_CHECK(length == 0 || ep(h).get(e.handle).value()->eof());
+            if (!r) FUZZ_CHECK(r.error() != std::errc::bad_file_descriptor && readable == 0);
+        }
         check_stream(e, std::span(buf).first(n));
         drain_events(h);
     }
@@ -487,7 +502,9 @@ private:
                 default: return conn.set_nodelay((value & 1) != 0);
             }
         });
-        FUZZ_TRACE("host %d: setting %u = %u: %s\n", b & 1, which % 7u, unsigned{value}, c.ok() ? "ok" : "refused");
+        FUZZ_TRACE("host %d: setting %u = %u: %s\n", b & 1, which % 7u, unsigned{value},
+                   c && c->ok() ? "ok" : "refused");
+        FUZZ_CHECK(c.has_value());  // only held handles get here
         drain_events(b & 1);
     }
 
@@ -606,11 +623,11 @@ private:
         const std::uint8_t b = in_.u8();
         const int h = b & 1;
         const conn_entry& e = entry(b);
-        const auto* c = e.used ? ep(h).get(e.handle) : nullptr;
+        const auto* c = e.used ? ep(h).get(e.handle).value_or(nullptr) : nullptr;
         fuzz::segment_context ctx{};
         four_tuple t{{net_.address[h], 80}, {net_.address[1 - h], 40000}};
         if (c != nullptr) {
-            ctx = detail::test_access::context(*c, net_.now);
+            ctx = context_of(*c, net_.now);
             t = c->tuple();
         }
         fuzz::segment_recipe r = fuzz::decode_segment(in_, ctx);
@@ -646,17 +663,18 @@ private:
                 continue;
             }
             // Events are reported for connections the application holds.
-            const auto* c = ep(h).get(ev->connection);
+            const auto* c = ep(h).get(ev->connection).value_or(nullptr);
             FUZZ_CHECK(c != nullptr);
             conn_entry* e = find(h, ev->connection);
-            FUZZ_TRACE("host %d: events %02x\n", h, ev->events.bits);
+            FUZZ_TRACE("host %d: events %02x\n", h, ev->events.bits());
             if (ev->events.has(connection_events::closed)) {
                 FUZZ_CHECK(c->state() == tcp_state::closed);
                 FUZZ_CHECK(ev->error == c->error());
             }
             if (read && e != nullptr && e->owned && ev->events.has(connection_events::readable)) {
                 std::array<std::uint8_t, 4096> buf;
-                for (std::size_t n; (n = ep(h).recv(e->handle, buf)) != 0;) check_stream(*e, std::span(buf).first(n));
+                for (std::size_t n; (n = ep(h).recv(e->handle, buf).value_or(0)) != 0;)
+                    check_stream(*e, std::span(buf).first(n));
             }
         }
     }
@@ -666,13 +684,16 @@ private:
         FUZZ_CHECK(x.stats().segments_out == net_.sent[h]);
         for (const conn_entry& e : handles_[h]) {
             if (!e.used) continue;
-            const auto* c = x.get(e.handle);
-            // A handle the application holds stays valid until it lets go.
+            const auto g = x.get(e.handle);
+            const auto* c = g.value_or(nullptr);
+            // A handle the application holds stays valid until it lets go;
+            // one that names nothing is answered EBADF.
             if (e.owned) FUZZ_CHECK(c != nullptr);
+            if (!g) FUZZ_CHECK(g.error() == std::errc::bad_file_descriptor);
             if (c == nullptr) continue;
             FUZZ_CHECK(static_cast<std::size_t>(c->state()) < tcp_state_count);
             FUZZ_CHECK(c->state() != tcp_state::listen && c->state() != tcp_state::time_wait);
-            FUZZ_CHECK(detail::test_access::in_flight_consistent(*c));
+            FUZZ_CHECK(in_flight_consistent(*c));
             FUZZ_CHECK(c->info().send_queue <= cfg_.send_buffer);
         }
     }

@@ -8,6 +8,8 @@
 #include <tcpcore/policies/timer_heap.hpp>
 #include <tcpcore/policies/timer_wheel.hpp>
 
+#include <catch2/catch.hpp>
+
 #include <memory_resource>
 #include <string>
 
@@ -48,12 +50,12 @@ std::vector<timed_datagram> run_scenario(typename Policies::allocator alloc = {}
     std::vector<timed_datagram> trace;
     std::uint64_t n = 0;
     net.drop = [&](const std::vector<std::uint8_t>& d) {
-        trace.push_back({net.now, d});
+        trace.push_back({net.now(), d});
         return (n++ * 2654435761u) % 100 < 5;
     };
     using ep_type = endpoint<Policies>;
-    ep_type client(cfg, {}, {}, {}, alloc);
-    ep_type server(cfg, {}, {}, {}, alloc);
+    ep_type client(check(cfg).value(), {.allocator = alloc});
+    ep_type server(check(cfg).value(), {.allocator = alloc});
     net.attach(client, client_ip);
     net.attach(server, server_ip);
     const auto l = server.listen({server_ip, 80});
@@ -74,8 +76,8 @@ std::vector<timed_datagram> run_scenario(typename Policies::allocator alloc = {}
                 wrote = true;
             }
             std::uint8_t buf[4096];
-            for (auto a : accepted) while (server.recv(a, buf) != 0) {}
-            for (auto c : clients) while (client.recv(c, buf) != 0) {}
+            for (auto a : accepted) while (server.recv(a, buf).value_or(0) != 0) {}
+            for (auto c : clients) while (client.recv(c, buf).value_or(0) != 0) {}
             return false;
         },
         at(30s));

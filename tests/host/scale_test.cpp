@@ -72,7 +72,8 @@ keepalive_round run(std::uint32_t n) {
     config cfg;
     cfg.keepalive = true;  // 7200 s idle, 75 s interval, 9 probes
     scale_policies::timer timers(counting_allocator{&live});
-    endpoint<scale_policies> ep(cfg, {}, {}, {}, counting_allocator{&live}, {}, {}, std::move(timers));
+    endpoint<scale_policies> ep(check(cfg).value(),
+                                {.timer = std::move(timers), .allocator = counting_allocator{&live}});
     listen_options o;
     o.backlog = n;
     o.syn_backlog = n;

@@ -20,7 +20,7 @@ namespace {
 std::string read_all(interop_endpoint& ep, connection_handle h) {
     std::string s;
     std::uint8_t buf[4096];
-    for (std::size_t n; (n = ep.recv(h, buf)) != 0;) s.append(reinterpret_cast<char*>(buf), n);
+    for (std::size_t n; (n = ep.recv(h, buf).value_or(0)) != 0;) s.append(reinterpret_cast<char*>(buf), n);
     return s;
 }
 
@@ -36,7 +36,12 @@ bool write_all(interop_endpoint& ep, connection_handle h, std::string_view s, st
 // Accepts one connection on `l`, running the host until it comes.
 connection_handle accept_one(tcpcore_host& h, listener_handle l) {
     std::optional<connection_handle> c;
-    REQUIRE(h.run([&] { return (c = h.ep.accept(l)).has_value(); }, 5s));
+    REQUIRE(h.run(
+        [&] {
+            if (const auto r = h.ep.accept(l)) c = *r;
+            return c.has_value();
+        },
+        5s));
     return *c;
 }
 
@@ -46,8 +51,8 @@ connection_handle accept_one(tcpcore_host& h, listener_handle l) {
 connection_handle connect_to_kernel(tcpcore_host& h, std::uint16_t port) {
     const auto c = h.ep.connect({kernel_ip, port}, {tcpcore_ip, 0});
     REQUIRE(c.has_value());
-    REQUIRE(h.run([&] { return h.ep.get(*c)->state() != tcp_state::syn_sent; }, 5s));
-    const auto* conn = h.ep.get(*c);
+    REQUIRE(h.run([&] { return h.ep.get(*c).value()->state() != tcp_state::syn_sent; }, 5s));
+    const auto* conn = h.ep.get(*c).value();
     INFO("state " << to_string(conn->state()) << ", error " << conn->error().message());
     REQUIRE((conn->state() != tcp_state::closed || conn->error() == std::errc::connection_reset));
     return *c;
@@ -91,7 +96,7 @@ TEST_CASE("interop: kernel client -> tcpcore server, echo") {
     kernel.join();
     CHECK(got == "hello from the kernel");
     CHECK(echoed == "hello from the kernel");
-    const auto* conn = h.ep.get(c);
+    const auto* conn = h.ep.get(c).value();
     // The kernel offered everything, so everything was negotiated.
     CHECK(conn->info().sack);
     CHECK(conn->info().timestamps);
@@ -114,7 +119,7 @@ TEST_CASE("interop: tcpcore client -> kernel server, echo") {
     std::size_t off = 0;
     write_all(h.ep, c, "hello from tcpcore", off);
     std::string got;
-    REQUIRE(h.run([&] { return (got += read_all(h.ep, c)), h.ep.get(c)->eof(); }, 10s));
+    REQUIRE(h.run([&] { return (got += read_all(h.ep, c)), h.ep.get(c).value()->eof(); }, 10s));
     CHECK(got == "hello from tcpcore");
     h.ep.close(c);
     REQUIRE(h.run([&] { return h.ep.connection_count() == 0; }, 10s));
@@ -158,7 +163,7 @@ bulk_result bulk(tcpcore_host& h, std::uint64_t bytes) {
     std::uint8_t buf[65536];
     const bool ok = h.run(
         [&] {
-            for (std::size_t n; (n = h.ep.recv(c, buf)) != 0;) {
+            for (std::size_t n; (n = h.ep.recv(c, buf).value_or(0)) != 0;) {
                 for (std::size_t k = 0; k < n; ++k)
                     if (buf[k] != from_kernel.at(got + k)) r.mismatch = true;
                 got += n;
@@ -174,7 +179,7 @@ bulk_result bulk(tcpcore_host& h, std::uint64_t bytes) {
                 h.ep.shutdown(c);
                 shut = true;
             }
-            return kernel_done.load() && h.ep.get(c)->eof();
+            return kernel_done.load() && h.ep.get(c).value()->eof();
         },
         300s);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -245,7 +250,7 @@ TEST_CASE("interop: the kernel closes first: its socket is in TIME-WAIT, tcpcore
         ::close(fd);
     });
     const auto c = connect_to_kernel(h, 8102);
-    REQUIRE(h.run([&] { return h.ep.get(c)->eof(); }, 10s));
+    REQUIRE(h.run([&] { return h.ep.get(c).value()->eof(); }, 10s));
     h.ep.close(c);
     REQUIRE(h.run([&] { return h.ep.connection_count() == 0; }, 10s));
     kernel.join();
@@ -350,7 +355,7 @@ TEST_CASE("interop: the kernel's keepalive probes are answered by tcpcore") {
     char b;
     const ssize_t r = ::recv(kfd, &b, 1, MSG_DONTWAIT);
     CHECK((r < 0 && errno == EAGAIN));  // still connected, nothing to read
-    CHECK(h.ep.get(c)->state() == tcp_state::established);
+    CHECK(h.ep.get(c).value()->state() == tcp_state::established);
     ::close(kfd);
     capture.flush();
     const std::string probes =
@@ -375,7 +380,7 @@ TEST_CASE("interop: tcpcore's keepalive probes are answered by the kernel, a van
     // 3.5 s idle: probes at 1, 2, 3 s, each answered: still established.
     auto until = std::chrono::steady_clock::now() + 3500ms;
     h.run([&] { return std::chrono::steady_clock::now() > until; }, 10s);
-    CHECK(h.ep.get(c)->state() == tcp_state::established);
+    CHECK(h.ep.get(c).value()->state() == tcp_state::established);
     // The kernel vanishes: nothing of it arrives any more.
     h.net.tun.impair({1.0, 0.0, 7});
     const auto vanished = std::chrono::steady_clock::now();

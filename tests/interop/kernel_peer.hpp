@@ -148,7 +148,7 @@ struct tcpcore_host {
     interop_endpoint ep;
 
     explicit tcpcore_host(const config& c = interop_config(), pcap_file* cap = nullptr)
-        : cfg(c), capture(cap), ep(cfg, {}, {}, pcap_tap<tun_io>{tun_io{&net.tun}, cap}) {}
+        : cfg(c), capture(cap), ep(check(cfg).value(), {.io = pcap_tap<tun_io>{tun_io{&net.tun}, cap}}) {}
 
     // Runs the endpoint until done() (called after every round) or timeout.
     bool run(const std::function<bool()>& done, std::chrono::steady_clock::duration timeout) {

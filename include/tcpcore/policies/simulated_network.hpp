@@ -12,7 +12,7 @@
 //       using io = tcpcore::simulated_io;
 //   };
 //   tcpcore::simulated_network net(seed, {.delay = 5ms, .jitter = 2ms, .loss = 0.02});
-//   tcpcore::endpoint<sim_policies> a(cfg), b(cfg);
+//   tcpcore::endpoint<sim_policies> a(*tcpcore::check(cfg)), b(*tcpcore::check(cfg));
 //   net.attach(a, ip_address::v4(10, 0, 0, 1));
 //   net.attach(b, ip_address::v4(10, 0, 0, 2));
 //   ... a.connect(...), b.listen(...) ...

@@ -7,7 +7,7 @@
 //
 //   auto tun = tcpcore::tun_device::open("tcpc0");      // needs CAP_NET_ADMIN
 //   struct policies : tcpcore::default_policies { using io = tcpcore::tun_io; };
-//   tcpcore::endpoint<policies> ep(cfg, {}, {}, tcpcore::tun_io{&*tun});
+//   tcpcore::endpoint<policies> ep(*tcpcore::check(cfg), {.io = tcpcore::tun_io{&*tun}});
 //   for (;;) { /* wait for tun->fd() or ep.next_deadline() */
 //       tun->receive([&](auto datagram) { ep.receive_datagram(datagram); });
 //       ep.poll(); }
