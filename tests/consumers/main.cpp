@@ -1,5 +1,7 @@
-// A user's program: builds a SYN and checks that it parses back.
+// A user's program: builds a SYN and checks that it parses back; then tests
+// a connection in virtual time with the installed <tcpcore/testing.hpp>.
 #include <tcpcore/tcpcore.hpp>
+#include <tcpcore/testing.hpp>
 
 #include <cstdio>
 
@@ -20,6 +22,25 @@ int main() {
     if (!len) return 1;
     const auto seg = tcp_segment_view::parse(std::span(buf, *len), src, dst);
     if (!seg || seg->options().mss != 1460) return 2;
+
+    // The testing header: one expectation that holds and one that must not,
+    // and the driver loop over two connections back to back.
+    using namespace std::chrono_literals;
+    using namespace tcpcore::testing;
+    harness h;
+    h.established();
+    if (!h.write(at(0ms), "hi")) return 3;
+    const auto data = segment{PSH | ACK, local_iss + 1, remote_iss + 1, 64000, {}, bytes_of("hi")};
+    if (const auto e = h.expect(at(0ms), {data}); !e) {
+        std::printf("%s\n", e.message().c_str());
+        return 4;
+    }
+    if (h.expect_nothing(at(210ms))) return 5;  // the retransmission goes out at 210 ms: must fail
+    const config cfg;
+    loopback<> l(cfg, cfg, 1ms);
+    l.a.to_send = l.b.to_send = 100000;
+    if (l.open()) return 6;
+    if (!l.run([&] { return l.a.conn.eof() && l.b.conn.eof(); }, at(60s)) || l.a.mismatch || l.b.mismatch) return 7;
 #ifdef TCPCORE_VERSION_STRING
     std::printf("tcpcore %s: consumer OK\n", TCPCORE_VERSION_STRING);
 #else

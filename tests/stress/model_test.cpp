@@ -1,6 +1,6 @@
 // Model-based tests (rapidcheck's stateful testing): a reference model of one
 // connection, written from RFC 9293, RFC 5961, RFC 6298, RFC 5681 / 6582 and
-// SPEC.md (Linux's choices where they differ), is driven by the same random
+// docs/behaviour.md (Linux's choices where they differ), is driven by the same random
 // commands as the engine: user calls, peer segments with any flag byte at
 // chosen sequence and acknowledgment positions, and time jumps. After every
 // command the two must agree on the state, on every segment sent (flags, seq,
@@ -24,7 +24,7 @@
 //     small, so our receive window stays far above the offsets the
 //     generators call "in the window" and far below those "beyond" it.
 
-#include "../support/harness.hpp"  // test_access (sequence variables), Catch
+#include "../support/harness.hpp"  // Catch
 
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
@@ -74,7 +74,7 @@ constexpr std::uint8_t syn_retries = 2;
 constexpr std::uint8_t synack_retries = 3;
 constexpr duration rto_cap = 4s;
 constexpr duration first_rto = 1s;  // RFC 6298 (2.1), before any sample
-// T(retries2) of SPEC.md §4 with rto_min = rto_max: no doubling phase, so
+// T(retries2) of docs/behaviour.md §4.4 with rto_min = rto_max: no doubling phase, so
 // rto_min + retries2 * rto_max = 4 s + 3 * 4 s.
 constexpr duration give_up_after = 16s;
 constexpr duration two_msl = 60s;
@@ -213,7 +213,7 @@ struct model {
 
     // The events the application learns of (connection_events bits) during
     // the current command.
-    std::uint8_t events = 0;
+    connection_events events{};
 
     [[nodiscard]] seq32 data_end() const { return send_base + queued; }
     [[nodiscard]] std::uint32_t held_bytes() const {
@@ -395,7 +395,7 @@ void expire(model& m) {
             return;
         }
         case timer_kind::retransmission:
-            // SPEC.md §4: give up, without a RST, at the first expiry once
+            // docs/behaviour.md §4.4: give up, without a RST, at the first expiry once
             // T(retries2) has passed since the first retransmission.
             if (m.first_retransmission && m.now - *m.first_retransmission >= give_up_after) {
                 count(data_give_up);
@@ -946,7 +946,7 @@ struct engine_driver {
 
     void advance(time_point to) {
         for (int guard = 0; guard < 1000; ++guard) {
-            const time_point next = conn.poll_at();
+            const time_point next = conn.next_deadline();
             if (next > to) {
                 now = to;
                 collect();
@@ -965,12 +965,12 @@ struct engine_driver {
 using command = rc::state::Command<model, engine_driver>;
 using command_ptr = std::shared_ptr<const command>;
 
-std::string event_text(std::uint8_t bits) {
+std::string event_text(connection_events bits) {
     std::string s;
-    if (bits & connection_events::connected) s += " connected";
-    if (bits & connection_events::closed) s += " closed";
-    if (bits & connection_events::peer_closed) s += " peer_closed";
-    if (bits & connection_events::entered_time_wait) s += " entered_time_wait";
+    if (bits.has(connection_events::connected)) s += " connected";
+    if (bits.has(connection_events::closed)) s += " closed";
+    if (bits.has(connection_events::peer_closed)) s += " peer_closed";
+    if (bits.has(connection_events::entered_time_wait)) s += " entered_time_wait";
     return s.empty() ? "none" : s.substr(1);
 }
 
@@ -983,13 +983,13 @@ struct tcp_command : command {
 
     void apply(model& m) const override {
         std::vector<wire_segment> out;
-        m.events = 0;
+        m.events = {};
         (void)on_model(m, out);
     }
 
     void run(const model& before, engine_driver& e) const override {
         model expected = before;
-        expected.events = 0;
+        expected.events = {};
         std::vector<wire_segment> want;
         counting = true;
         const std::string want_result = on_model(expected, want);
@@ -1010,14 +1010,15 @@ struct tcp_command : command {
         if (e.conn.error() != want_error)
             bad << "\n  error: model " << error_text(want_error) << ", engine " << error_text(e.conn.error());
         if (e.sent != want) bad << "\n  sent: model " << describe(want) << "\n        engine " << describe(e.sent);
-        if (e.conn.poll_at() != expected.next_deadline())
+        if (e.conn.next_deadline() != expected.next_deadline())
             bad << "\n  next deadline: model " << time_text(expected.next_deadline()) << ", engine "
-                << time_text(e.conn.poll_at());
+                << time_text(e.conn.next_deadline());
         // The events whose moment the model knows (readable and writable
         // are hints the engine may give more often).
-        constexpr std::uint8_t known_events = connection_events::connected | connection_events::closed |
-                                              connection_events::peer_closed | connection_events::entered_time_wait;
-        const std::uint8_t events = e.conn.take_events().bits & known_events;
+        constexpr connection_events known_events = connection_events::connected | connection_events::closed |
+                                                   connection_events::peer_closed |
+                                                   connection_events::entered_time_wait;
+        const connection_events events = e.conn.take_events() & known_events;
         if (events != expected.events)
             bad << "\n  events: model " << event_text(expected.events) << ", engine " << event_text(events);
         if (e.conn.readable() != expected.readable)
@@ -1026,7 +1027,7 @@ struct tcp_command : command {
         if (expected.state != tcp_state::closed && expected.state != tcp_state::time_wait &&
             info.send_queue != expected.queued)
             bad << "\n  send queue: model " << expected.queued << ", engine " << info.send_queue;
-        const auto snap = detail::test_access::snap(e.conn);
+        const auto snap = e.conn.sequence();
         const bool has_peer = expected.state != tcp_state::closed && expected.state != tcp_state::listen;
         if (has_peer && (snap.snd_una != expected.snd_una || snap.snd_nxt != expected.snd_nxt))
             bad << "\n  SND.UNA/SND.NXT: model " << expected.snd_una.raw() << "/" << expected.snd_nxt.raw()
@@ -1687,12 +1688,12 @@ TEST_CASE("engine deviation 5: TIME-WAIT takes segments as Linux does") {
     SECTION("a bare segment without ACK at RCV.NXT restarts 2 MSL") {
         h.send(at(10ms), {0, rcv_nxt, {}, peer_window, {}, {}});
         CHECK(h.recv(at(10ms)).empty());
-        CHECK(time_text(h.conn.poll_at()) == time_text(at(10ms) + two_msl));
+        CHECK(time_text(h.conn.next_deadline()) == time_text(at(10ms) + two_msl));
     }
     SECTION("an ACK of unsent data at RCV.NXT restarts 2 MSL, unanswered") {
         h.send(at(10ms), {ACK, rcv_nxt, snd_nxt + 1000, peer_window, {}, {}});
         CHECK(h.recv(at(10ms)).empty());
-        CHECK(time_text(h.conn.poll_at()) == time_text(at(10ms) + two_msl));
+        CHECK(time_text(h.conn.next_deadline()) == time_text(at(10ms) + two_msl));
     }
     SECTION("a RST with text at RCV.NXT ends TIME-WAIT") {
         h.send(at(10ms), {RST, rcv_nxt, {}, 0, {}, test::bytes_of("x")});
@@ -1701,6 +1702,6 @@ TEST_CASE("engine deviation 5: TIME-WAIT takes segments as Linux does") {
     SECTION("a SYN,ACK outside the window is ACKed and restarts 2 MSL") {
         h.send(at(10ms), {SYN | ACK, rcv_nxt + 1000, snd_nxt, peer_window, test::mss_option(peer_mss), {}});
         CHECK(h.recv(at(10ms)).size() == 1);
-        CHECK(time_text(h.conn.poll_at()) == time_text(at(10ms) + two_msl));
+        CHECK(time_text(h.conn.next_deadline()) == time_text(at(10ms) + two_msl));
     }
 }

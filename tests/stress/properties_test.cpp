@@ -30,6 +30,7 @@
 
 #include <tcpcore/host/endpoint.hpp>
 #include <tcpcore/policies/simulated_network.hpp>
+#include <tcpcore/testing/network.hpp>
 
 #include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
@@ -377,30 +378,31 @@ struct invariant_checker {
 
     template <class Connection>
     void check_connection(const char* who, const Connection& c, connection_track& t, time_point now) {
-        const auto s = detail::test_access::snap(c);
+        const auto s = c.sequence();
+        const tcp_state state = c.state();
         const config& cfg = c.configuration();
-        const std::string label = std::string(who) + " (" + std::string(to_string(s.state)) + "): ";
+        const std::string label = std::string(who) + " (" + std::string(to_string(state)) + "): ";
         if (!(s.snd_una <= s.snd_nxt)) fail(label + "SND.UNA > SND.NXT", now);
         if (seq_distance(s.snd_una, s.snd_nxt) > cfg.send_buffer + 2u) fail(label + "SND.NXT beyond all there is to send", now);
         const bool synchronized =
-            s.state != tcp_state::closed && s.state != tcp_state::listen && s.state != tcp_state::syn_sent;
-        if (s.state == tcp_state::listen || s.state == tcp_state::syn_sent) t.rcv_adv.reset();  // a new start
+            state != tcp_state::closed && state != tcp_state::listen && state != tcp_state::syn_sent;
+        if (state == tcp_state::listen || state == tcp_state::syn_sent) t.rcv_adv.reset();  // a new start
         if (synchronized) {
             if (t.rcv_adv && s.rcv_adv < *t.rcv_adv) fail(label + "RCV.ADV moved left", now);
             t.rcv_adv = s.rcv_adv;
         }
-        const time_point deadline = c.poll_at();
+        const time_point deadline = c.next_deadline();
         if (deadline != time_point::min() && deadline < now)
-            fail(label + "poll_at() " + us_text(deadline) + " is in the past", now);
+            fail(label + "next_deadline() " + us_text(deadline) + " is in the past", now);
         if (!t.buffer_bytes) t.buffer_bytes = c.buffer_bytes();
         if (c.buffer_bytes() != *t.buffer_bytes) fail(label + "buffer size changed", now);
         const connection_info info = c.info();
         if (info.send_queue > cfg.send_buffer) fail(label + "send queue beyond the send buffer", now);
         const std::uint32_t slack = 1u << detail::window_scale_for(cfg.receive_buffer);
         if (info.receive_queue > cfg.receive_buffer + slack) fail(label + "receive queue beyond the buffer", now);
-        if (t.state && !reachable_states()[static_cast<std::size_t>(*t.state)][static_cast<std::size_t>(s.state)])
+        if (t.state && !reachable_states()[static_cast<std::size_t>(*t.state)][static_cast<std::size_t>(state)])
             fail(label + "no rows lead from " + std::string(to_string(*t.state)), now);
-        t.state = s.state;
+        t.state = state;
     }
 
     void check_endpoint(const char* who, const sim_endpoint& ep, time_point now) {
@@ -425,43 +427,11 @@ struct invariant_checker {
 // ---------------------------------------------------------------------------
 // Hosts
 
-// One engine connection as a simulated host: datagrams in and out, its
-// state changes traced.
-struct connection_host {
-    traced_connection conn;
-    simulated_io io;
-    std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(ipv6_header_length + tcp_max_header_length + 65535);
-    std::uint64_t rejected = 0;  // datagrams the checksums (or parsers) refused
-
-    connection_host(const config& cfg, transition_record* record) : conn(cfg, {}, {}, checking_tracer{record}) {}
-
-    void receive(time_point now, std::span<const std::uint8_t> datagram) {
-        const auto ip = parse_ip_packet(datagram);
-        if (!ip || ip->protocol != ip_protocol_tcp) {
-            ++rejected;
-            return;
-        }
-        const auto seg = tcp_segment_view::parse(ip->payload, ip->src, ip->dst);
-        if (!seg) {
-            ++rejected;
-            return;
-        }
-        (void)conn.on_segment(now, *seg, ip->src, ip->dst);
-        flush(now);
-    }
-    void poll(time_point now) { flush(now); }
-    [[nodiscard]] time_point next_deadline() const { return conn.poll_at(); }
-
-    void flush(time_point now) {
-        const std::span<std::uint8_t> room = std::span(buffer).subspan(ipv6_header_length);
-        for (std::size_t n; (n = conn.poll_output(now, room)) != 0;) {
-            const four_tuple& t = conn.tuple();
-            const std::size_t hl = ip_header_length(t.local.address.family());
-            const auto header = std::span(buffer).subspan(ipv6_header_length - hl, hl);
-            if (!write_ip_header(header, t.local.address, t.remote.address, ip_protocol_tcp, n)) continue;
-            io.send_datagram(std::span<const std::uint8_t>(buffer).subspan(ipv6_header_length - hl, hl + n));
-        }
-    }
+// One engine connection as a simulated host (the public one): datagrams in
+// and out, its state changes traced.
+struct connection_host : testing::connection_host<traced_connection> {
+    connection_host(const config& cfg, transition_record* record)
+        : testing::connection_host<traced_connection>(cfg, std_allocator{}, newreno{}, checking_tracer{record}) {}
 };
 static_assert(simulated_host<connection_host>);
 
@@ -516,10 +486,12 @@ struct endpoint_socket {
             }
         }
     }
-    [[nodiscard]] const sim_endpoint::connection_type* conn() const { return handle ? ep->get(*handle) : nullptr; }
+    [[nodiscard]] const sim_endpoint::connection_type* conn() const {
+        return handle ? ep->get(*handle).value_or(nullptr) : nullptr;
+    }
     [[nodiscard]] bool usable() const { return handle.has_value(); }  // writes queue during the handshake
     expected<std::size_t, std::error_code> send(time_point, std::span<const std::uint8_t> b) { return ep->send(*handle, b); }
-    std::size_t recv(time_point, std::span<std::uint8_t> b) { return ep->recv(*handle, b); }
+    std::size_t recv(time_point, std::span<std::uint8_t> b) { return ep->recv(*handle, b).value_or(0); }
     [[nodiscard]] std::size_t readable() const { return conn() ? conn()->readable() : 0; }
     [[nodiscard]] bool eof() const { return conn() && conn()->eof(); }
     void shutdown(time_point) { (void)ep->shutdown(*handle); }
@@ -715,8 +687,8 @@ struct endpoint_world {
         : sc(s),
           addr(addresses(s.v6)),
           net(s.seed, s.imp),
-          client_ep(s.client_cfg, {}, {}, {}, {}, sequential_isn{seq32{s.client_iss}}),
-          server_ep(s.server_cfg, {}, {}, {}, {}, sequential_isn{seq32{s.server_iss}}),
+          client_ep(tcpcore::check(s.client_cfg).value(), {.isn = sequential_isn{seq32{s.client_iss}}}),
+          server_ep(tcpcore::check(s.server_cfg).value(), {.isn = sequential_isn{seq32{s.server_iss}}}),
           client_app(make_app(s.client, s.server, 1, 2)),
           server_app(make_app(s.server, s.client, 2, 1)) {
         net.attach(client_ep, addr.client);
@@ -1211,7 +1183,7 @@ TEST_CASE("properties: 100% loss fails with timed_out when the formulas say") {
         imp.loss = 1.0;
         simulated_network net(seed, imp, start);
         const host_addresses addr = addresses(false);
-        sim_endpoint client(cfg), server(cfg);
+        sim_endpoint client(check(cfg).value()), server(check(cfg).value());
         net.attach(client, addr.client);
         net.attach(server, addr.server);
         std::vector<time_point> syns;
@@ -1224,7 +1196,8 @@ TEST_CASE("properties: 100% loss fails with timed_out when the formulas say") {
         RC_ASSERT(server.listen({addr.server, server_port}).has_value());
         const auto h = client.connect({addr.server, server_port}, {addr.client, 0});
         RC_ASSERT(h.has_value());
-        if (override_retries) RC_ASSERT(client.configure(*h, [&](auto& c) { return c.set_syn_retries(retries); }).ok());
+        if (override_retries)
+            RC_ASSERT(client.configure(*h, [&](auto& c) { return c.set_syn_retries(retries); }).value().ok());
 
         std::optional<time_point> failed_at;
         std::error_code error;
@@ -1273,7 +1246,7 @@ TEST_CASE("properties: 100% loss fails with timed_out when the formulas say") {
         imp.delay = delay;
         simulated_network net(seed, imp);
         const host_addresses addr = addresses(pick_bool());
-        sim_endpoint client(cfg), server(cfg);
+        sim_endpoint client(check(cfg).value()), server(check(cfg).value());
         net.attach(client, addr.client);
         net.attach(server, addr.server);
         RC_ASSERT(server.listen({addr.server, server_port}).has_value());
@@ -1298,7 +1271,7 @@ TEST_CASE("properties: 100% loss fails with timed_out when the formulas say") {
         };
         net.observe(&watch);
         const time_point sent_at = net.now();
-        const connection_info info = client.get(*h)->info();
+        const connection_info info = client.get(*h).value()->info();
         std::vector<std::uint8_t> data(bytes, 0x5a);
         RC_ASSERT(client.send(*h, data).has_value());
         const duration rto = info.rto;
@@ -1307,7 +1280,7 @@ TEST_CASE("properties: 100% loss fails with timed_out when the formulas say") {
         // two SRTTs, plus 200 ms when a single segment is out, at least
         // 10 ms, when that beats the RTO. The RTO schedule starts over from it.
         // (What is in flight decides, after Nagle and the congestion window.)
-        const std::uint32_t flight = client.get(*h)->info().bytes_in_flight;
+        const std::uint32_t flight = client.get(*h).value()->info().bytes_in_flight;
         duration probe = info.srtt * 2;
         if (flight <= info.send_mss) probe += std::chrono::milliseconds{200};
         probe = std::max(probe, duration{std::chrono::milliseconds{10}});

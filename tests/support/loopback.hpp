@@ -1,153 +1,33 @@
 #pragma once
-// Two connections wired back to back through an in-memory link with a
-// one-way delay and, optionally, deterministic loss. Virtual time jumps from
-// event to event, so a long transfer costs only the work of its segments.
+// The Catch2 adapter over <tcpcore/testing/loopback.hpp>: opening must work
+// (REQUIRE), and a run that met a fault in the link says so (CHECK with the
+// fault), so the tests read as before.
 
 #include "byte_stream.hpp"
 
-#include <tcpcore/engine/connection.hpp>
+#include <tcpcore/testing/loopback.hpp>
 
 #include <catch2/catch.hpp>
-
-#include <cstdint>
-#include <deque>
-#include <functional>
-#include <vector>
 
 namespace tcpcore::test {
 
 template <class Connection = connection>
-struct loopback {
-    struct side {
-        Connection conn;
-        byte_stream out_stream;
-        std::uint64_t to_send = 0;   // bytes this side should send in all
-        std::uint64_t sent = 0;      // bytes handed to the connection
-        std::uint64_t received = 0;  // bytes read and checked
-        bool mismatch = false;
-        bool closed_write = false;
-    };
-    struct packet {
-        time_point arrival;
-        bool to_b;
-        std::vector<std::uint8_t> bytes;
-    };
-
-    const config& cfg_a;
-    const config& cfg_b;
-    side a;
-    side b;
-    duration delay;
-    std::deque<packet> wire;
-    std::function<bool(std::uint64_t, const std::vector<std::uint8_t>&)> drop;  // (packet index, bytes) -> lose it?
-    std::uint64_t packets = 0;
-    std::uint64_t dropped = 0;
-    time_point now{};
-    std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(tcp_max_header_length + 65536);
-
-    const four_tuple a_tuple{{ip_address::v4(10, 0, 0, 1), 40000}, {ip_address::v4(10, 0, 0, 2), 80}};
-    const four_tuple b_tuple{a_tuple.remote, a_tuple.local};
-
-    loopback(const config& ca, const config& cb, duration one_way_delay)
-        : cfg_a(ca), cfg_b(cb), a{Connection(ca), byte_stream{1}}, b{Connection(cb), byte_stream{2}},
-          delay(one_way_delay) {}
+struct loopback : testing::loopback<Connection> {
+    using base = testing::loopback<Connection>;
+    using base::base;
 
     void open() {
-        REQUIRE(!b.conn.open_passive(now, b_tuple.local, seq32{0xfffff000u}));  // sequence numbers wrap
-        REQUIRE(!a.conn.open_active(now, a_tuple, seq32{0x7ffffff0u}));
+        const std::error_code e = base::open();
+        INFO(e.message());
+        REQUIRE(!e);
     }
 
-    // Moves everything due at `now`: output onto the wire, arrivals into the
-    // connections, application reads and writes.
-    void step() {
-        for (int round = 0; round < 1000; ++round) {
-            bool moved = false;
-            moved |= pump(a, true);
-            moved |= pump(b, false);
-            while (!wire.empty() && wire.front().arrival <= now) {
-                packet p = std::move(wire.front());
-                wire.pop_front();
-                side& dst = p.to_b ? b : a;
-                const four_tuple& t = p.to_b ? b_tuple : a_tuple;
-                const auto v = tcp_segment_view::parse(p.bytes, t.remote.address, t.local.address);
-                REQUIRE(v.has_value());
-                (void)dst.conn.on_segment(now, *v, t.remote.address, t.local.address);
-                moved = true;
-            }
-            moved |= application(a);
-            moved |= application(b);
-            if (!moved) return;
-        }
-        FAIL("no quiescence at one instant: something loops");
-    }
-
-    // The next instant anything happens.
-    [[nodiscard]] time_point next_event() const {
-        time_point t = never;
-        if (!wire.empty()) t = wire.front().arrival;
-        t = std::min({t, std::max(a.conn.poll_at(), now), std::max(b.conn.poll_at(), now)});
-        return t;
-    }
-
-    // Runs until `done` or virtual time passes `limit`.
     template <class Done>
     bool run(Done done, time_point limit) {
-        while (!done()) {
-            step();
-            if (done()) return true;
-            const time_point t = next_event();
-            if (t == never || t > limit) return false;
-            if (t > now) now = t;
-        }
-        return true;
-    }
-
-private:
-    bool pump(side& s, bool to_b) {
-        bool moved = false;
-        for (std::size_t n; (n = s.conn.poll_output(now, buf)) != 0;) {
-            std::vector<std::uint8_t> bytes(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-            const std::uint64_t index = packets++;
-            moved = true;
-            if (drop && drop(index, bytes)) {
-                ++dropped;
-                continue;
-            }
-            // FIFO on a fixed delay: arrivals stay in order of sending.
-            wire.push_back({now + delay, to_b, std::move(bytes)});
-        }
-        return moved;
-    }
-
-    bool application(side& s) {
-        bool moved = false;
-        std::uint8_t chunk[16384];
-        // Read and check.
-        for (std::size_t n; (n = s.conn.recv(chunk)) != 0;) {
-            const byte_stream& expected = &s == &a ? b.out_stream : a.out_stream;
-            for (std::size_t k = 0; k < n; ++k)
-                if (chunk[k] != expected.at(s.received + k)) s.mismatch = true;
-            s.received += n;
-            moved = true;
-        }
-        // Write as much as the buffer takes.
-        const tcp_state st = s.conn.state();
-        if (st == tcp_state::established || st == tcp_state::close_wait) {
-            while (s.sent < s.to_send) {
-                const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof chunk, s.to_send - s.sent));
-                s.out_stream.fill(s.sent, std::span(chunk, want));
-                const auto r = s.conn.send(now, std::span<const std::uint8_t>(chunk, want));
-                if (!r || *r == 0) break;
-                s.sent += *r;
-                moved = true;
-            }
-            if (s.sent == s.to_send && !s.closed_write) {
-                s.closed_write = true;
-                (void)s.conn.shutdown(now);
-                moved = true;
-            }
-        }
-        return moved;
+        const bool finished = base::run(done, limit);
+        INFO(this->fault);
+        CHECK(this->fault.empty());
+        return finished;
     }
 };
 
