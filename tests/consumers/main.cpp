@@ -1,5 +1,6 @@
-// A user's program: builds a SYN and checks that it parses back; then tests
-// a connection in virtual time with the installed <tcpcore/testing.hpp>.
+// A user's program: builds a SYN and checks that it parses back; opens a
+// connection from an endpoint, with nothing but <tcpcore/tcpcore.hpp>; then
+// tests a connection in virtual time with the installed <tcpcore/testing.hpp>.
 #include <tcpcore/tcpcore.hpp>
 #include <tcpcore/testing.hpp>
 
@@ -22,6 +23,15 @@ int main() {
     if (!len) return 1;
     const auto seg = tcp_segment_view::parse(std::span(buf, *len), src, dst);
     if (!seg || seg->options().mss != 1460) return 2;
+
+    // An endpoint with the default policies: its SYN lands in capture_io.
+    static const config endpoint_cfg;
+    const auto checked = check(endpoint_cfg);
+    if (!checked) return 8;
+    endpoint<> ep(*checked);
+    if (!ep.connect({dst, 80}, {src, 0})) return 9;
+    ep.poll();
+    if (ep.io().datagrams.empty()) return 10;
 
     // The testing header: one expectation that holds and one that must not,
     // and the driver loop over two connections back to back.

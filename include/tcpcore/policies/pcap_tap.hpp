@@ -9,7 +9,7 @@
 //   struct policies : tcpcore::default_policies {
 //       using io = tcpcore::pcap_tap<tcpcore::tun_io>;
 //   };
-//   tcpcore::endpoint<policies> ep(cfg, {}, {}, {tcpcore::tun_io{&tun}, &file});
+//   tcpcore::endpoint<policies> ep(*tcpcore::check(cfg), {.io = {tcpcore::tun_io{&tun}, &file}});
 //   ... tun.receive([&](auto d) { ep.io().incoming(d); ep.receive_datagram(d); });
 
 #include <tcpcore/policies/clock.hpp>
@@ -28,18 +28,22 @@ struct pcap_tap {
     pcap_file* file = nullptr;
     Clock clock{};
 
-    // Outgoing, as the endpoint hands it over.
-    void send_datagram(std::span<const std::uint8_t> datagram)
+    // Outgoing, as the endpoint hands it over. The inner policy's answer is
+    // passed back, so a refusal (a full ring) reaches the endpoint, and only
+    // what the inner policy took is recorded: the capture shows the wire.
+    bool send_datagram(std::span<const std::uint8_t> datagram)
         requires datagram_io<Inner>
     {
+        if (!offer_datagram(inner, datagram)) return false;
         record(datagram);
-        inner.send_datagram(datagram);
+        return true;
     }
-    void send_segment(const four_tuple& t, std::span<const std::uint8_t> segment)
+    bool send_segment(const four_tuple& t, std::span<const std::uint8_t> segment)
         requires(segment_io<Inner> && !datagram_io<Inner>)
     {
+        if (!offer_segment(inner, t, segment)) return false;
         if (file != nullptr) file->write_tcp_segment(stamp(), t.local.address, t.remote.address, segment);
-        inner.send_segment(t, segment);
+        return true;
     }
 
     // Incoming: call with each datagram before receive_datagram().

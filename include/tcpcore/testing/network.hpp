@@ -12,7 +12,8 @@
 //       using io = tcpcore::testing::network_io;
 //   };
 //   tcpcore::testing::memory_network net;           // 1 ms one way, nothing lost
-//   tcpcore::endpoint<net_policies> a(cfg), b(cfg);
+//   const auto checked = tcpcore::check(cfg);         // cfg must outlive the endpoints
+//   tcpcore::endpoint<net_policies> a(*checked), b(*checked);
 //   net.attach(a, ip_address::v4(10, 0, 0, 1));
 //   net.attach(b, ip_address::v4(10, 0, 0, 2));
 //   ... b.listen(...), a.connect(...) ...
