@@ -344,22 +344,11 @@ public:
         }
         return {};
     }
-    config_check set_keepalive_idle(duration d) noexcept {
-        return set_checked(&config::keepalive_idle, d, timers_.keepalive_idle_s, detail::timer_state::whole_seconds(d));
-    }
-    config_check set_keepalive_interval(duration d) noexcept {
-        return set_checked(&config::keepalive_interval, d, timers_.keepalive_interval_s,
-                           detail::timer_state::whole_seconds(d));
-    }
-    config_check set_keepalive_probes(std::uint8_t n) noexcept {
-        return set_checked(&config::keepalive_probes, n, timers_.keepalive_probes, n);
-    }
-    config_check set_user_timeout(duration d) noexcept {
-        return set_checked(&config::user_timeout, d, timers_.user_timeout_ms, detail::timer_state::to_ms(d));
-    }
-    config_check set_syn_retries(std::uint8_t n) noexcept {
-        return set_checked(&config::syn_retries, n, timers_.syn_retries, n);
-    }
+    config_check set_keepalive_idle(duration d) noexcept { return timers_.set_keepalive_idle(*cfg_, d); }
+    config_check set_keepalive_interval(duration d) noexcept { return timers_.set_keepalive_interval(*cfg_, d); }
+    config_check set_keepalive_probes(std::uint8_t n) noexcept { return timers_.set_keepalive_probes(*cfg_, n); }
+    config_check set_user_timeout(duration d) noexcept { return timers_.set_user_timeout(*cfg_, d); }
+    config_check set_syn_retries(std::uint8_t n) noexcept { return timers_.set_syn_retries(*cfg_, n); }
     config_check set_nodelay(bool on) noexcept {
         if (on) flags_ |= flag::nodelay;
         else flags_ &= ~flag::nodelay;
@@ -386,18 +375,6 @@ private:
         timers_.load_settings(*cfg_);
         if (cfg_->keepalive) flags_ |= flag::keepalive;
         if (cfg_->nodelay) flags_ |= flag::nodelay;
-    }
-
-    // A per-connection value is checked as the whole configuration would be
-    // with it, so the same rules (and messages) apply; it is kept, in the
-    // form the timers read, only when it passes.
-    template <class T, class Stored>
-    config_check set_checked(T config::*field, T value, Stored& stored, std::type_identity_t<Stored> kept) noexcept {
-        config c = *cfg_;
-        c.*field = value;
-        const auto check = validate(c);
-        if (check) stored = kept;
-        return check;
     }
 
     void reset_variables(time_point now, seq32 iss, std::uint32_t ts_offset) noexcept {

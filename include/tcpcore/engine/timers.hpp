@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 
 namespace tcpcore::detail {
 
@@ -55,6 +56,34 @@ struct timer_state {
         keepalive_probes = cfg.keepalive_probes;
         user_timeout_ms = to_ms(cfg.user_timeout);
         syn_retries = cfg.syn_retries;
+    }
+    // Per-connection settings (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
+    // TCP_USER_TIMEOUT, TCP_SYNCNT): each value is checked as the whole
+    // configuration would be with it, so the same rules and messages apply,
+    // and kept, in the form the timers read, only when it passes.
+    config_check set_keepalive_idle(const config& cfg, duration d) noexcept {
+        return set_checked(cfg, &config::keepalive_idle, d, keepalive_idle_s, whole_seconds(d));
+    }
+    config_check set_keepalive_interval(const config& cfg, duration d) noexcept {
+        return set_checked(cfg, &config::keepalive_interval, d, keepalive_interval_s, whole_seconds(d));
+    }
+    config_check set_keepalive_probes(const config& cfg, std::uint8_t n) noexcept {
+        return set_checked(cfg, &config::keepalive_probes, n, keepalive_probes, n);
+    }
+    config_check set_user_timeout(const config& cfg, duration d) noexcept {
+        return set_checked(cfg, &config::user_timeout, d, user_timeout_ms, to_ms(d));
+    }
+    config_check set_syn_retries(const config& cfg, std::uint8_t n) noexcept {
+        return set_checked(cfg, &config::syn_retries, n, syn_retries, n);
+    }
+    template <class T, class Stored>
+    static config_check set_checked(const config& cfg, T config::*field, T value, Stored& stored,
+                                    std::type_identity_t<Stored> kept) noexcept {
+        config c = cfg;
+        c.*field = value;
+        const auto check = validate(c);
+        if (check) stored = kept;
+        return check;
     }
     // A new open: the counters from zero, the idle clock from now.
     void start_over(time_point now) noexcept {
