@@ -479,12 +479,18 @@ private:
     }
 
     void hand_off() {
-        if (conn().state() != tcp_state::time_wait) return;
+        if (conn().state() != tcp_state::time_wait) {
+            // Nothing to hand off: refused, and nothing changes.
+            const tcp_state before = conn().state();
+            FUZZ_CHECK(!conn().hand_off_time_wait(now_));
+            FUZZ_CHECK(conn().state() == before);
+            return;
+        }
         const internals v = peek_internals();
         const auto r = conn().hand_off_time_wait(now_);
         FUZZ_TRACE("hand off TIME-WAIT\n");
-        FUZZ_CHECK(conn().state() == tcp_state::closed);
-        FUZZ_CHECK(r.tuple == conn().tuple() && r.snd_nxt == v.snd_nxt && r.rcv_nxt == v.rcv_nxt);
+        FUZZ_CHECK(r.has_value() && conn().state() == tcp_state::closed);
+        FUZZ_CHECK(r->tuple == conn().tuple() && r->snd_nxt == v.snd_nxt && r->rcv_nxt == v.rcv_nxt);
         edge_known_ = false;
     }
 

@@ -205,3 +205,23 @@ TEST_CASE("shutdown with data queued: the FIN follows the data") {
     h.conn.shutdown(at(0ms));
     h.expect(at(0ms), {{FIN | PSH | ACK, us, peer, win, {}, bytes_of("last words")}});
 }
+
+TEST_CASE("TIME-WAIT hand-off: refused outside TIME-WAIT, changing nothing; in TIME-WAIT it closes") {
+    harness h;
+    h.established();
+    CHECK_FALSE(h.conn.hand_off_time_wait(at(0s)).has_value());
+    CHECK(h.conn.state() == tcp_state::established);
+    h.expect_nothing(at(0s));
+
+    REQUIRE(!h.conn.close(at(0s)));
+    h.expect(at(0s), {{FIN | ACK, us, peer, win, {}, {}}});
+    h.send(at(10ms), {FIN | ACK, peer, us + 1, 64000, {}, {}});
+    REQUIRE(h.conn.state() == tcp_state::time_wait);
+    h.expect(at(10ms), {{ACK, us + 1, peer + 1, win - 1, {}, {}}});
+    const auto r = h.conn.hand_off_time_wait(at(20ms));
+    REQUIRE(r.has_value());
+    CHECK(r->snd_nxt == us + 1);
+    CHECK(r->rcv_nxt == peer + 1);
+    CHECK(h.conn.state() == tcp_state::closed);
+    h.expect_nothing(at(20ms) + 60s);
+}

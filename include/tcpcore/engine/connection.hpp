@@ -134,12 +134,13 @@ public:
     // Hands a TIME-WAIT connection off: returns what answering its segments
     // takes and leaves the connection CLOSED (RFC 9293 ABORT in TIME-WAIT:
     // delete the TCB, send nothing). Data already received stays readable.
-    [[nodiscard]] time_wait_record hand_off_time_wait(time_point now) {
-        TCPCORE_ASSERT(state_ == tcp_state::time_wait);
+    // Outside TIME-WAIT there is nothing to hand off: nullopt, nothing changes.
+    [[nodiscard]] std::optional<time_wait_record> hand_off_time_wait(time_point now) {
+        if (state_ != tcp_state::time_wait) return std::nullopt;
         const auto window = static_cast<std::uint16_t>(std::min<std::uint32_t>(advertised_window_now() >> rcv_.ws, 0xffff));
         const time_wait_record r{tuple_,         snd_.nxt, rcv_.nxt, rcv_.ts_recent,
                                  out_.ts_offset, window,   (flags_ & flag::ts) != 0};
-        if (state_ == tcp_state::time_wait) apply(now, tcp_event::abort);
+        apply(now, tcp_event::abort);
         return r;
     }
 

@@ -174,7 +174,9 @@ struct endpoint_core {
     // ---- TIME-WAIT ------------------------------------------------------------------------------
     void enter_time_wait(std::uint32_t s, time_point now) {
         auto& sl = conns[s];
-        const auto r = sl.conn.hand_off_time_wait(now);
+        const auto handed = sl.conn.hand_off_time_wait(now);
+        if (!handed) return;  // only a connection in TIME-WAIT gets here
+        const time_wait_record& r = *handed;
         flows.erase(r.tuple, s);
         sl.flags &= ~table::in_table;
         timers.cancel(s);
