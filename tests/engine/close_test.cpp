@@ -206,7 +206,7 @@ TEST_CASE("shutdown with data queued: the FIN follows the data") {
     h.expect(at(0ms), {{FIN | PSH | ACK, us, peer, win, {}, bytes_of("last words")}});
 }
 
-TEST_CASE("TIME-WAIT hand-off: refused outside TIME-WAIT, changing nothing; in TIME-WAIT it closes") {
+TEST_CASE("TIME-WAIT hand-off: refused outside TIME-WAIT, changing nothing, and in TIME-WAIT it closes") {
     harness h;
     h.established();
     CHECK_FALSE(h.conn.hand_off_time_wait(at(0s)).has_value());
