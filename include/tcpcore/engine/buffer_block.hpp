@@ -38,7 +38,7 @@ inline constexpr std::size_t range_bytes = 2 * range_capacity * sizeof(sack_bloc
 // left; the buffer holds the up to 2^scale - 1 bytes that promises (at the
 // largest scale this configuration can offer).
 [[nodiscard]] inline std::uint32_t receive_capacity_with_slack(const config& c) noexcept {
-    return c.receive_buffer + (1u << window_scale_for(c.receive_buffer));
+    return c.receive_buffer + (1u << window_scale_for(window_scale_basis(c)));
 }
 [[nodiscard]] inline std::size_t buffer_block_size(const config& c) noexcept {
     return range_bytes + std::size_t{send_capacity(c)} + receive_capacity_with_slack(c);

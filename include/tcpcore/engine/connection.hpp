@@ -31,6 +31,7 @@
 #include <tcpcore/engine/acknowledgement.hpp>
 #include <tcpcore/engine/arrival_facts.hpp>
 #include <tcpcore/engine/control.hpp>
+#include <tcpcore/engine/counters.hpp>
 #include <tcpcore/engine/events.hpp>
 #include <tcpcore/engine/handshake.hpp>
 #include <tcpcore/engine/output.hpp>
@@ -66,9 +67,11 @@ struct fixtures;  // the one door for tests (tcpcore/testing/fixtures.hpp), neve
 }
 
 template <congestion_control CC = newreno, allocator_policy Alloc = std_allocator,
-          transition_tracer Tracer = no_tracer>
+          transition_tracer Tracer = no_tracer, counters_policy Counters = no_counters>
 class basic_connection {
 public:
+    using counters_type = Counters;
+
     explicit basic_connection(const config& cfg, Alloc alloc = {}, CC cc = {}, Tracer tracer = {}) noexcept
         : cfg_(&cfg), block_(std::move(alloc)), cc_(std::move(cc)), tracer_(std::move(tracer)) {
         load_defaults();
@@ -169,6 +172,7 @@ public:
         if (bytes.empty()) return std::size_t{0};
         if (!ensure_buffers()) return unexpected{std::make_error_code(std::errc::not_enough_memory)};
         const std::uint32_t n = snd_.queue(bytes, send_ring());
+        if constexpr (Counters::enabled) counters_.on_queued(now, n, bytes.size());
         if (is_synchronized(state_)) update_persist(now);
         return std::size_t{n};
     }
@@ -267,6 +271,13 @@ public:
             flags_ |= flag::ts_recent;
         }
 
+        if constexpr (Counters::enabled) {
+            // Linux counts a listener's segments on no connection, except the
+            // SYN that makes one.
+            if (state_ != tcp_state::listen || d.action == verdict::accept)
+                counters_.on_segment_received(seg.payload().size());
+        }
+
         switch (d.action) {
             case verdict::drop: return {segment_result::dropped, d.reason};
             case verdict::reopen: return {segment_result::reopen, drop_reason::none};
@@ -289,8 +300,14 @@ public:
     std::size_t poll_output(time_point now, std::span<std::uint8_t> out) {
         run_timers(now);
         if (out.size() < tcp_max_header_length) return 0;
-        if (detail::reply_state::reply(flags_) != flag::reply_none) return out_.write_reply(out, tuple_, flags_);
-
+        if (detail::reply_state::reply(flags_) != flag::reply_none) {
+            const std::size_t n = out_.write_reply(out, tuple_, flags_);
+            // A listener's RSTs are on no connection's account (as in Linux).
+            if constexpr (Counters::enabled)
+                if (n != 0 && state_ != tcp_state::listen) counters_.on_segment_sent(now, {0, false, false, true, false});
+            return n;
+        }
+        if constexpr (Counters::enabled) return counted_output(now, out);
         return output().next(now, out);
     }
 
@@ -320,8 +337,37 @@ public:
                 snd_.cwnd,        snd_.ssthresh,              snd_.mss,                 snd_.wnd,
                 advertised_window_now(), snd_.ws,             rcv_.ws,                  (flags_ & flag::sack) != 0,
                 (flags_ & flag::ts) != 0, timers_.retransmits, timers_.probes_out,      snd_.flight_size(),
-                snd_.buf_len,     rcv_.buf_len};
+                snd_.buf_len,     rcv_.buf_len,               (flags_ & flag::ws) != 0};
     }
+
+    // Loss recovery, as TCP_INFO reports it (see recovery_info).
+    [[nodiscard]] recovery_info recovery() const noexcept {
+        const detail::send_inputs in = send_in();
+        const detail::const_range_set board = sacked();
+        recovery_info r{};
+        r.sacked = board.covered(snd_.una, snd_.nxt);
+        const bool fast = (flags_ & flag::recovery) != 0, rto = (flags_ & flag::rto_recovery) != 0;
+        r.phase = rto ? loss_phase::loss
+                : fast ? loss_phase::recovery
+                : (snd_.dupacks != 0 || r.sacked != 0) ? loss_phase::disorder
+                : loss_phase::open;
+        if (fast || rto) {
+            const seq32 lost_end = snd_.lost_end(in);
+            if (snd_.una < lost_end) r.lost = seq_distance(snd_.una, lost_end) - board.covered(snd_.una, lost_end);
+            if (snd_.una < snd_.rtx_next)
+                r.retransmitted = seq_distance(snd_.una, snd_.rtx_next) - board.covered(snd_.una, snd_.rtx_next);
+        }
+        const seq32 end = snd_.data_end(in);
+        r.not_sent = snd_.nxt < end ? seq_distance(snd_.nxt, end) : 0;
+        r.dupacks = snd_.dupacks;
+        r.timeouts = (flags_ & flag::persist) ? 0 : timers_.retransmits;
+        r.backoff = timers_.retransmits;
+        r.persist = (flags_ & flag::persist) != 0;
+        return r;
+    }
+
+    // The counters a bundle asked for (counters.hpp); no_counters otherwise.
+    [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
 
     // The sequence variables, read-only (see sequence_variables).
     [[nodiscard]] sequence_variables sequence() const noexcept {
@@ -354,6 +400,18 @@ public:
         if (on) flags_ |= flag::nodelay;
         else flags_ &= ~flag::nodelay;
         return {};
+    }
+    // Moves the connection to another configuration, which must outlive it
+    // and have passed validate() (a socket layer's per-socket buffer sizes
+    // or MSS clamp). Buffers are allocated at the sizes of the configuration
+    // that held them, so the sizes can change only while none are held:
+    // false then, and nothing changes.
+    bool use_configuration(const config& c) noexcept {
+        if (block_.allocated() &&
+            (detail::send_capacity(c) != send_capacity() || detail::receive_capacity(c) != receive_capacity()))
+            return false;
+        cfg_ = &c;
+        return true;
     }
 
     // Frees the buffers while they are empty (an idle connection keeps only
@@ -391,6 +449,7 @@ private:
         out_.start_over(ts_offset);
         timers_.start_over(now);
         cc_ = CC{};
+        if constexpr (Counters::enabled) counters_.start(now);
     }
     void start(time_point now, const four_tuple& t, seq32 iss, std::uint32_t ts_offset, std::uint32_t open_flags,
                tcp_event open) {
@@ -444,6 +503,7 @@ private:
                 timers_.retransmits = 0;
                 disarm_rtx();
                 move_last_rcv(now);
+                if constexpr (Counters::enabled) counters_.on_established(now);
                 if (flags_ & flag::shutdown) apply(now, (flags_ & flag::orphan) ? tcp_event::close : tcp_event::shutdown);
                 break;
             case tcp_state::fin_wait_2:
@@ -455,6 +515,7 @@ private:
                 flags_ &= ~(flag::delack | flag::persist | flag::probe_due | flag::recovery | flag::rto_recovery);
                 arm_rtx(now + time_wait_duration(cfg_->msl), false);
                 release_finished_buffers();
+                if constexpr (Counters::enabled) counters_.chrono_end(now, send_chrono::busy, true);
                 break;
             case tcp_state::listen:
                 // A RST sent a passive open back (RFC 9293 §3.10.7.4): forget the peer.
@@ -475,6 +536,7 @@ private:
                 events_ |= connection_events::closed;
                 flags_ &= ~(flag::rtx_armed | flag::delack | flag::persist | flag::probe_due | flag::syn_due | flag::ack_now);
                 release_finished_buffers();
+                if constexpr (Counters::enabled) counters_.chrono_end(now, send_chrono::busy, true);
                 break;
             default: break;
         }
@@ -489,6 +551,9 @@ private:
     void process(time_point now, const tcp_segment_view& seg, const ip_address& src, const arrival_decision& d) {
         move_last_rcv(now);
         timers_.restart_probing();
+        [[maybe_unused]] const tcp_state state_before = state_;
+        [[maybe_unused]] const seq32 una_before = snd_.una;
+        [[maybe_unused]] duration rtt_sample = detail::no_rtt_sample;
 
         if (state_ == tcp_state::listen) {  // a SYN (the decision admitted nothing else)
             tuple_.remote = {src, seg.src_port()};
@@ -504,20 +569,31 @@ private:
                 return;
             }
             // SYN,ACK: our SYN is acknowledged; then the ACK and any data.
-            detail::take_syn_ack(now, seg, snd_, flags_, out_.ts_offset);
+            rtt_sample = detail::take_syn_ack(now, seg, snd_, flags_, out_.ts_offset);
             apply(now, tcp_event::rcv_syn_ack);
         } else if (d.has_event) {
-            detail::take_syn_ack(now, seg, snd_, flags_, out_.ts_offset);
+            rtt_sample = detail::take_syn_ack(now, seg, snd_, flags_, out_.ts_offset);
             apply(now, d.event);  // SYN-RECEIVED -> ESTABLISHED
         }
 
         rcv_.take_timestamp(seg, flags_);
 
-        const bool our_fin_acked = detail::take_ack(now, seg,
-                                                    {*cfg_, state_, flags_, events_, snd_, timers_, out_.ts_offset,
-                                                     block_.allocated(), send_ring(), sacked()},
-                                                    cc_);
+        // Past our SYN: what the counters see of this ACK is measured from here.
+        [[maybe_unused]] const seq32 una_after_syn = snd_.una;
+        [[maybe_unused]] std::uint32_t sacked_before = 0;
+        if constexpr (Counters::enabled) sacked_before = sacked().covered(snd_.una, snd_.nxt);
+        const detail::ack_outcome acked = detail::take_ack(now, seg,
+                                                           {*cfg_, state_, flags_, events_, snd_, timers_,
+                                                            out_.ts_offset, block_.allocated(), send_ring(), sacked()},
+                                                           cc_);
+        if constexpr (Counters::enabled) {
+            if (acked.rtt_sample >= duration::zero()) rtt_sample = acked.rtt_sample;
+            count_ack(now, seg, state_before, una_before, una_after_syn, sacked_before, rtt_sample);
+        }
+        const bool our_fin_acked = acked.fin_acked;
         if (state_ == tcp_state::closed) return;
+        [[maybe_unused]] const seq32 rcv_before = rcv_.nxt;
+        [[maybe_unused]] const bool receiving = can_receive_data(state_);
         const auto data = detail::take_data_and_fin(now, seg, {*cfg_, state_, flags_, events_, rcv_, timers_},
                                                     [this]() -> std::optional<detail::receive_storage> {
                                                         if (!ensure_buffers()) return std::nullopt;
@@ -529,6 +605,14 @@ private:
             // ABORT row, whose RST carries SEQ=SND.NXT, ACK=RCV.NXT.
             set_error(std::errc::connection_aborted);
             apply(now, tcp_event::abort);
+        }
+        if constexpr (Counters::enabled) {
+            const std::size_t payload = seg.payload().size();
+            const seq32 first = seg.seq() + (seg.flags().syn_set() ? 1u : 0u);
+            const bool beyond = payload != 0 && receiving && rcv_before < first &&
+                                data != detail::data_outcome::orphan_data;
+            const bool news = payload != 0 && (rcv_before != rcv_.nxt || beyond);
+            counters_.on_received(now, seq_distance(rcv_before, rcv_.nxt), news, beyond);
         }
         const bool fin_taken = data == detail::data_outcome::fin_taken;
         if (state_ == tcp_state::closed) return;
@@ -572,7 +656,14 @@ private:
             flags_ |= flag::ack_now;
         }
         if ((flags_ & flag::rtx_armed) && timers_.rtx_deadline <= now) {
+            // A retransmission timeout proper: not the persist timer, a loss
+            // probe, FIN-WAIT-2's or TIME-WAIT's end.
+            [[maybe_unused]] const bool rto = !(flags_ & (flag::persist | flag::tlp)) &&
+                                              state_ != tcp_state::time_wait && state_ != tcp_state::fin_wait_2;
+            [[maybe_unused]] const std::uint8_t timeouts_before = timers_.retransmits;
             const auto fired = timers_.rtx_timer_fired(now, *cfg_, state_, flags_, snd_, cc_, events_);
+            if constexpr (Counters::enabled)
+                if (rto && !fired.event) counters_.on_rto(now, timeouts_before == 0);
             if (fired.give_up) set_error(std::errc::timed_out);
             if (fired.event) apply(now, *fired.event);
         }
@@ -597,7 +688,67 @@ private:
     }
 
     [[nodiscard]] detail::segment_output output() noexcept {
-        return {*cfg_, tuple_, state_, flags_, snd_, rcv_, timers_, out_, send_ring(), sacked(), ooo()};
+        return {*cfg_, tuple_, state_, flags_, snd_, rcv_, timers_, out_, send_ring(), sacked(), ooo(), {}};
+    }
+
+    // ---- Counting (only with counters) ---------------------------------------
+    // poll_output()'s segment, counted, and the sender's chrono moved on as
+    // Linux moves it at the end of tcp_write_xmit: limited by the peer's
+    // window while the next segment does not fit in it, by the send buffer
+    // when new data emptied the queue the application could not fill.
+    std::size_t counted_output(time_point now, std::span<std::uint8_t> out) {
+        detail::segment_output o = output();
+        const std::size_t n = o.next(now, out);
+        if (n != 0) counters_.on_segment_sent(now, o.sent);
+        if (!is_synchronized(state_) || state_ == tcp_state::time_wait) return n;
+        const detail::send_inputs in = send_in();
+        const seq32 end = snd_.data_end(in);
+        const std::uint32_t unsent = snd_.nxt < end ? seq_distance(snd_.nxt, end) : 0;
+        if (unsent != 0 && snd_.una + snd_.wnd < snd_.nxt + std::min<std::uint32_t>(unsent, snd_.mss)) {
+            counters_.chrono_begin(now, send_chrono::rwnd_limited);
+        } else {
+            counters_.chrono_end(now, send_chrono::rwnd_limited, snd_.una == snd_.nxt && !has_unsent());
+            if (n != 0 && o.sent.payload != 0 && !o.sent.retransmission && unsent == 0 &&
+                (state_ == tcp_state::established || state_ == tcp_state::close_wait))
+                counters_.on_queue_drained(now);
+        }
+        return n;
+    }
+
+    // An accepted segment's ACK, counted: SND.UNA's advance (the SYN's as
+    // Linux counts it: on the active side only, since a Linux child is born
+    // with it acknowledged), what it delivered, D-SACKs, the RTT sample, the
+    // end of an RTO recovery, and the chrono and send space as the send
+    // queue drains.
+    void count_ack(time_point now, const tcp_segment_view& seg, tcp_state state_before, seq32 una_before,
+                   seq32 una_after_syn, std::uint32_t sacked_before, duration rtt_sample) {
+        if (!seg.flags().ack_set() || seg.ack() < una_before) return;
+        counters_.on_ack_received(now);
+        std::uint32_t acked = seq_distance(una_before, snd_.una);
+        if (state_before == tcp_state::syn_received && (flags_ & flag::passive) && una_before < una_after_syn)
+            acked -= 1;
+        const std::uint64_t now_covered =
+            std::uint64_t{seq_distance(una_after_syn, snd_.una)} + sacked().covered(snd_.una, snd_.nxt);
+        const std::uint32_t delivered =
+            now_covered > sacked_before ? static_cast<std::uint32_t>(now_covered - sacked_before) : 0u;
+        counters_.on_acknowledged(acked, delivered, snd_.mss);
+        if ((flags_ & flag::sack) && seg.options().sack_count != 0) {
+            // RFC 2883 §4: a first block below the cumulative ACK, or inside
+            // the second, reports a duplicate. As Linux, one longer than the
+            // largest window is not believed.
+            const auto blocks = seg.options().sack_blocks();
+            const sack_block& b = blocks[0];
+            const bool dsack = b.left < seg.ack() ||
+                               (blocks.size() > 1 && !(b.left < blocks[1].left) && !(blocks[1].right < b.right));
+            const std::uint32_t len = b.left < b.right ? seq_distance(b.left, b.right) : 0;
+            if (dsack && len != 0 && len <= snd_.max_wnd)
+                counters_.on_dsack(len > snd_.mss && snd_.mss != 0 ? (len + snd_.mss - 1u) / snd_.mss : 1u);
+        }
+        counters_.on_rtt_sample(now, rtt_sample);
+        if (is_synchronized(state_) && !(flags_ & flag::rto_recovery)) counters_.on_rto_recovered(now);
+        const bool nothing_queued = snd_.una == snd_.nxt && !has_unsent();
+        if (snd_.una == snd_.nxt) counters_.chrono_end(now, send_chrono::busy, nothing_queued);
+        if (acked != 0) counters_.on_space_freed(now, send_capacity() - snd_.buf_len, snd_.buf_len, nothing_queued);
     }
 
     void queue_active_reset() noexcept { out_.queue_active_reset(snd_.nxt, rcv_.nxt, flags_); }
@@ -655,6 +806,7 @@ private:
     std::uint8_t error_ = 0;
     [[no_unique_address]] CC cc_;
     [[no_unique_address]] Tracer tracer_;
+    [[no_unique_address]] Counters counters_;  // empty unless a bundle asks for counting
 };
 
 using connection = basic_connection<>;

@@ -111,6 +111,31 @@ struct connection_info {
     std::uint32_t bytes_in_flight;
     std::uint32_t send_queue;     // bytes queued, sent or not, not yet acknowledged
     std::uint32_t receive_queue;  // bytes readable
+    bool window_scaling;          // negotiated (the scales may still be 0)
+};
+
+// Where loss recovery stands, in the order of Linux's congestion-avoidance
+// states (TCP_CA_Open, _Disorder, _Recovery, _Loss; tcpcore has no ECN, so
+// never CWR).
+enum class loss_phase : std::uint8_t {
+    open,      // nothing amiss
+    disorder,  // duplicate ACKs or SACKed data, too few for recovery
+    recovery,  // fast recovery (RFC 5681 / 6582 / 6675)
+    loss,      // retransmitting after a timeout, until what was outstanding then is acknowledged
+};
+
+// Loss recovery and the retransmission timer, as TCP_INFO reports them.
+// Byte counts; Linux counts segments (tcp_info.hpp converts).
+struct recovery_info {
+    loss_phase phase = loss_phase::open;
+    std::uint32_t sacked = 0;         // SACKed above SND.UNA
+    std::uint32_t lost = 0;           // deemed lost in this recovery (not SACKed), retransmitted or not
+    std::uint32_t retransmitted = 0;  // retransmitted in this recovery, not yet acknowledged or SACKed
+    std::uint32_t not_sent = 0;       // queued data not yet sent once
+    std::uint8_t dupacks = 0;         // duplicate ACKs in a row
+    std::uint8_t timeouts = 0;        // retransmission timeouts since the last progress (Linux icsk_retransmits)
+    std::uint8_t backoff = 0;         // doublings of the RTO or persist interval now applied (Linux icsk_backoff)
+    bool persist = false;             // the zero-window persist timer runs
 };
 
 // Sees every state change as it happens, with the table row that made it:

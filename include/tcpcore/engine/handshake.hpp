@@ -50,7 +50,7 @@ inline void negotiate(const config& cfg, const peer_syn& syn, std::uint32_t& fla
     if (cfg.window_scaling && syn.window_scale) {
         flags |= flag::ws;
         snd.ws = *syn.window_scale;
-        rcv.ws = window_scale_for(cfg.receive_buffer);
+        rcv.ws = window_scale_for(window_scale_basis(cfg));
     } else {
         flags &= ~flag::ws;
         snd.ws = rcv.ws = 0;

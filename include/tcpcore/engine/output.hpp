@@ -11,6 +11,7 @@
 
 #include <tcpcore/engine/buffer_block.hpp>
 #include <tcpcore/engine/control.hpp>
+#include <tcpcore/engine/counters.hpp>
 #include <tcpcore/engine/receive.hpp>
 #include <tcpcore/engine/segment_writer.hpp>
 #include <tcpcore/engine/send.hpp>
@@ -54,6 +55,7 @@ struct segment_output {
     const reply_state& replies;
     ring_ref send_ring;
     const_range_set sacked, ooo;
+    sent_segment sent;  // what next() wrote, for the connection's counters
 
     [[nodiscard]] send_inputs send_in() const noexcept { return {flags, state, sacked}; }
 
@@ -117,6 +119,7 @@ struct segment_output {
         if (synack) rcv.adv = seq_max(rcv.adv, rcv.nxt + window);
         flags &= ~flag::syn_due;
         if (timers.retransmits == 0) snd.start_rtt_timing(snd.una + 1, now, flags);
+        sent = {0, true, false, false, snd.nxt != snd.una};  // sent before: SND.NXT counts it
         if (snd.nxt == snd.una) snd.nxt = snd.una + 1;
         const std::uint8_t fl = synack ? (tcp_flags::syn | tcp_flags::ack) : tcp_flags::syn;
         return write(out, snd.una, fl, o, 0, 0, window);
@@ -135,6 +138,7 @@ struct segment_output {
         const std::uint32_t offset = seq_distance(snd.data_start(send_in()), s);
         const std::uint16_t window = rcv.take_window_field(receive_capacity(cfg));
         const std::size_t n = write(out, s, fl, o, offset, bytes, window);
+        sent = {bytes, false, fin, false, rtx};
         snd.on_sent(now, s, seq_len, rtx, timers.retransmits, flags);
         if (fin) flags |= flag::fin_sent;
         if (flags & flag::tlp_probe) {
@@ -150,6 +154,7 @@ struct segment_output {
     std::size_t bare_ack(time_point now, std::span<std::uint8_t> out, seq32 seq) noexcept {
         const tcp_options o = options(now, false);
         const std::uint16_t window = rcv.take_window_field(receive_capacity(cfg));
+        sent = {};
         return write(out, seq, tcp_flags::ack, o, 0, 0, window);
     }
 };

@@ -45,7 +45,7 @@ inline void fill_options(tcp_options& o, bool syn, const option_inputs& in) noex
         o.mss = in.cfg.mss;
         const bool synack = in.state == tcp_state::syn_received;
         if (in.cfg.window_scaling && (!synack || (in.flags & flag::ws)))
-            o.window_scale = synack ? in.rcv_ws : window_scale_for(in.cfg.receive_buffer);
+            o.window_scale = synack ? in.rcv_ws : window_scale_for(window_scale_basis(in.cfg));
         o.sack_permitted = in.cfg.sack && (!synack || (in.flags & flag::sack));
         if (in.cfg.timestamps && (!synack || (in.flags & flag::ts)))
             o.timestamps = tcp_timestamps{in.ts_value, synack ? in.ts_recent : 0u};

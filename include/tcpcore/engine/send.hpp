@@ -39,6 +39,9 @@ struct span_to_send {
     std::uint32_t length = 0;  // sequence numbers, a FIN included
 };
 
+// What the RTT sampling functions return when they took no sample.
+inline constexpr duration no_rtt_sample{-1};
+
 struct send_side {
     seq32 una{}, nxt{}, wl1{}, rtx_next{}, recover{}, rtx_fence{}, rtt_seq{};
     std::uint32_t wnd = 0, max_wnd = 0, cwnd = 0, ssthresh = 0;
@@ -101,24 +104,31 @@ struct send_side {
 
     // The ACK of our SYN: the handshake gives the first RTT sample (Linux
     // takes it too), from our own timing or else the echoed timestamp.
-    void sample_syn_rtt(time_point now, const tcp_segment_view& seg, std::uint32_t& flags,
-                        std::uint32_t ts_offset) noexcept {
+    // Returns the sample taken (negative: none).
+    duration sample_syn_rtt(time_point now, const tcp_segment_view& seg, std::uint32_t& flags,
+                            std::uint32_t ts_offset) noexcept {
+        duration sample = no_rtt_sample;
         if ((flags & flag::rtt_timing) && rtt_seq <= seg.ack()) {
-            take_rtt_sample(timed_rtt(now));
+            sample = timed_rtt(now);
         } else if ((flags & flag::ts) && seg.options().timestamps && seg.options().timestamps->echo_reply != 0) {
             const auto ms = static_cast<std::int32_t>(ms32(now) - (seg.options().timestamps->echo_reply - ts_offset));
-            if (ms >= 0) take_rtt_sample(std::chrono::milliseconds{ms});
+            if (ms >= 0) sample = std::chrono::milliseconds{ms};
         }
+        take_rtt_sample(sample);
         flags &= ~flag::rtt_timing;
+        return sample;
     }
 
     // RTT from a new ACK: our own microsecond timing when the timed segment
     // was never retransmitted (Karn), else the echoed timestamp (RFC 7323 §4).
-    void sample_rtt(time_point now, const tcp_segment_view& seg, seq32 ack, std::uint32_t& flags,
-                    std::uint8_t retransmits, std::uint32_t ts_offset, std::uint32_t first_rtx_ms) noexcept {
+    // Returns the sample taken (negative: none).
+    duration sample_rtt(time_point now, const tcp_segment_view& seg, seq32 ack, std::uint32_t& flags,
+                        std::uint8_t retransmits, std::uint32_t ts_offset, std::uint32_t first_rtx_ms) noexcept {
         if ((flags & flag::rtt_timing) && rtt_seq <= ack) {
             flags &= ~flag::rtt_timing;
-            take_rtt_sample(timed_rtt(now));
+            const duration sample = timed_rtt(now);
+            take_rtt_sample(sample);
+            return sample;
         } else if ((flags & flag::ts) && seg.options().timestamps && seg.options().timestamps->echo_reply != 0 &&
                    retransmits != 0) {
             const std::uint32_t sent_ms = seg.options().timestamps->echo_reply - ts_offset;
@@ -130,8 +140,12 @@ struct send_side {
             // for every loss after it.
             const bool echo_predates_retransmission =
                 (flags & flag::first_rtx) && static_cast<std::int32_t>(sent_ms - first_rtx_ms) < 0;
-            if (ms >= 0 && !echo_predates_retransmission) take_rtt_sample(std::chrono::milliseconds{ms});
+            if (ms >= 0 && !echo_predates_retransmission) {
+                take_rtt_sample(std::chrono::milliseconds{ms});
+                return std::chrono::milliseconds{ms};
+            }
         }
+        return no_rtt_sample;
     }
 
     // ---- The send buffer in sequence space -----------------------------------

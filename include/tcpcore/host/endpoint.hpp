@@ -133,10 +133,32 @@ public:
         return core_.conns.handle_of(s);
     }
 
+    // The configuration of the connections the listener makes from now on
+    // (listen_options::connection_config).
+    std::error_code set_connection_config(listener_handle h, checked_config c) noexcept {
+        listener* l = core_.listeners.find(h);
+        if (l == nullptr) return bad_handle();
+        l->options.connection_config = c;
+        return {};
+    }
+
+    // How many established connections wait in the listener's accept queue.
+    [[nodiscard]] expected<std::size_t, std::error_code> waiting(listener_handle h) noexcept {
+        const listener* l = core_.listeners.find(h);
+        if (l == nullptr) return unexpected{bad_handle()};
+        return std::size_t{l->count};
+    }
+
     // ---- Active open ------------------------------------------------------------
 
     // Connects from `local` (port 0: an ephemeral port, RFC 6056) to `remote`.
     expected<connection_handle, std::error_code> connect(const socket_address& remote, socket_address local) {
+        return connect(remote, local, core_.checked);
+    }
+    // The same with a configuration of its own for this connection (which
+    // must outlive it): a socket layer's per-socket settings.
+    expected<connection_handle, std::error_code> connect(const socket_address& remote, socket_address local,
+                                                         checked_config own) {
         const time_point now = core_.clock.now();
         if (remote.port == 0 || remote.address.is_v4() != local.address.is_v4())
             return unexpected{std::make_error_code(std::errc::invalid_argument)};
@@ -152,7 +174,7 @@ public:
             return unexpected{std::make_error_code(std::errc::address_in_use)};
         }
         const four_tuple t{local, remote};
-        const std::uint32_t s = core_.new_slot();
+        const std::uint32_t s = core_.new_slot(*own);
         if (s == table::none) return unexpected{std::make_error_code(std::errc::not_enough_memory)};
         if (const auto e = core_.conns[s].conn.open_active(now, t, core_.isn.initial_sequence(t, now),
                                                            core_.isn.timestamp_offset(t));
@@ -408,6 +430,10 @@ private:
     }
 
     // ---- Listeners ------------------------------------------------------------------------------
+    [[nodiscard]] const config& connection_config(const listener& l) const noexcept {
+        return l.options.connection_config ? **l.options.connection_config : *core_.cfg;
+    }
+
     void listener_segment(time_point now, std::uint32_t li, const four_tuple& t, const tcp_segment_view& seg) {
         listener& l = core_.listeners[li];
         const tcp_flags fl = seg.flags();
@@ -426,14 +452,14 @@ private:
         if (l.options.syn_cookies == syn_cookie_mode::always ||
             (l.backlog_full() && l.options.syn_cookies == syn_cookie_mode::when_backlog_full)) {
             if (core_.reply(t, [&](std::span<std::uint8_t> room) {
-                    return write_cookie_syn_ack(room, *core_.cfg, core_.cookies, t, seg, now,
+                    return write_cookie_syn_ack(room, connection_config(l), core_.cookies, t, seg, now,
                                                 core_.isn.timestamp_offset(t));
                 }))
                 ++core_.stats.syn_cookies_sent;
             return;
         }
         if (l.backlog_full()) return core_.drop(drop_kind::syn_backlog_full);
-        const std::uint32_t s = core_.new_slot();
+        const std::uint32_t s = core_.new_slot(connection_config(l));
         if (s == table::none) return;
         auto& sl = core_.conns[s];
         if (sl.conn.open_passive(now, t.local, core_.isn.initial_sequence(t, now), core_.isn.timestamp_offset(t),
@@ -453,7 +479,7 @@ private:
     // dropped for a full accept queue), false to treat it as any other.
     bool cookie_ack(time_point now, std::uint32_t li, const four_tuple& t, const tcp_segment_view& ack) {
         using cookie_syn = typename connection_type::cookie_syn;
-        const std::optional<cookie_syn> syn = read_cookie_ack<cookie_syn>(*core_.cfg, core_.cookies, t, ack, now);
+        const std::optional<cookie_syn> syn = read_cookie_ack<cookie_syn>(connection_config(core_.listeners[li]), core_.cookies, t, ack, now);
         if (!syn) {
             ++core_.stats.syn_cookies_rejected;
             return false;
@@ -463,7 +489,7 @@ private:
             core_.drop(drop_kind::accept_queue_full);
             return true;
         }
-        const std::uint32_t s = core_.new_slot();
+        const std::uint32_t s = core_.new_slot(connection_config(core_.listeners[li]));
         if (s == table::none) return true;
         auto& sl = core_.conns[s];
         const segment_outcome out =

@@ -37,8 +37,8 @@ template <policy_bundle P>
 struct endpoint_core {
     using allocator_type = typename P::allocator;
     using tracer_type = typename bundle_tracer<P>::type;
-    using connection_type =
-        basic_connection<typename P::congestion_control, allocator_type, connection_tracer_for<tracer_type>>;
+    using connection_type = basic_connection<typename P::congestion_control, allocator_type,
+                                             connection_tracer_for<tracer_type>, typename bundle_counters<P>::type>;
     using table = connection_table<connection_type, allocator_type>;
 
     // Flow-table values and timer ids of TIME-WAIT entries carry this bit.
@@ -46,7 +46,8 @@ struct endpoint_core {
     static constexpr std::uint32_t flow_none = flow_table<allocator_type>::empty;
 
     endpoint_core(checked_config c, endpoint_parts<P>&& p)
-        : cfg(&c.get()),
+        : checked(c),
+          cfg(&c.get()),
           options(p.options),
           clock(std::move(p.clock)),
           out(std::move(p.io)),
@@ -75,8 +76,10 @@ struct endpoint_core {
     }
     [[nodiscard]] std::uint32_t lookup(const four_tuple& t) const noexcept { return flows.find(t, key_of()); }
 
-    std::uint32_t new_slot() {
-        const std::uint32_t s = conns.add(*cfg, alloc);
+    // A connection slot using `c` (the endpoint's configuration, or one a
+    // listener or connect() names).
+    std::uint32_t new_slot(const config& c) {
+        const std::uint32_t s = conns.add(c, alloc);
         if (s == table::none) ++stats.out_of_memory;
         else if constexpr (!std::is_same_v<tracer_type, no_endpoint_tracer>)
             conns[s].conn.tracer() = {&tracer, conns.handle_of(s)};
@@ -277,7 +280,8 @@ struct endpoint_core {
         on_drop(std::as_const(d));
     }
 
-    const config* cfg;
+    checked_config checked;
+    const config* cfg;  // checked's, for brevity
     endpoint_options options;
     typename P::clock clock;
     packet_output<typename P::io> out;

@@ -168,7 +168,7 @@ private:
         std::optional<std::uint8_t> ws;
         if (cfg.window_scaling && in.window_scale) {
             ws = *in.window_scale;
-            o.window_scale = detail::window_scale_for(cfg.receive_buffer);
+            o.window_scale = detail::window_scale_for(window_scale_basis(cfg));
         }
         const bool sack = cfg.sack && in.sack_permitted;
         o.sack_permitted = sack;

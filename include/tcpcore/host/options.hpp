@@ -18,6 +18,7 @@
 #include <tcpcore/rules/config.hpp>
 
 #include <cstdint>
+#include <optional>
 
 namespace tcpcore {
 
@@ -25,12 +26,6 @@ enum class syn_cookie_mode : std::uint8_t {
     off,                // a SYN beyond the backlog is dropped
     when_backlog_full,  // the default: cookies only under pressure (Linux tcp_syncookies = 1)
     always,             // no state for any SYN (Linux tcp_syncookies = 2)
-};
-
-struct listen_options {
-    std::uint32_t backlog = 128;      // established connections waiting for accept() (Linux somaxconn)
-    std::uint32_t syn_backlog = 256;  // connections in SYN-RECEIVED (Linux tcp_max_syn_backlog)
-    syn_cookie_mode syn_cookies = syn_cookie_mode::when_backlog_full;
 };
 
 struct endpoint_options {
@@ -71,5 +66,14 @@ static_assert(validate(config{}), "the defaults are a valid configuration");
 }
 // A temporary would be gone before the endpoint's first use of it.
 expected<checked_config, config_check> check(const config&& cfg) = delete;
+
+struct listen_options {
+    std::uint32_t backlog = 128;      // established connections waiting for accept() (Linux somaxconn)
+    std::uint32_t syn_backlog = 256;  // connections in SYN-RECEIVED (Linux tcp_max_syn_backlog)
+    syn_cookie_mode syn_cookies = syn_cookie_mode::when_backlog_full;
+    // The configuration of the connections this listener makes (a socket
+    // layer's per-socket buffer sizes and MSS clamp); none: the endpoint's.
+    std::optional<checked_config> connection_config{};
+};
 
 }  // namespace tcpcore

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <concepts>
 #include <cstdint>
+#include <string_view>
 
 namespace tcpcore {
 
@@ -54,6 +55,8 @@ constexpr std::uint32_t slow_start(cc_window& w, std::uint32_t acked) noexcept {
 // (eq. 3, per ACK), halving on loss. Stateless, so it costs the connection
 // no bytes.
 struct newreno {
+    static constexpr std::string_view name = "reno";  // Linux's name for it (TCP_CONGESTION)
+
     constexpr void on_ack(cc_window& w, std::uint32_t acked, time_point, duration) noexcept {
         if (w.cwnd < w.ssthresh) {
             acked = detail::slow_start(w, acked);
@@ -78,6 +81,7 @@ static_assert(congestion_control<newreno>);
 // convergence.
 class cubic {
 public:
+    static constexpr std::string_view name = "cubic";
     static constexpr double c = 0.4;
     static constexpr double beta = 0.7;
 
@@ -151,5 +155,12 @@ private:
     bool in_epoch_ = false;
 };
 static_assert(congestion_control<cubic>);
+
+// The name TCP_CONGESTION reports: the policy's `name`, when it has one.
+template <class CC>
+[[nodiscard]] constexpr std::string_view congestion_name() noexcept {
+    if constexpr (requires { CC::name; }) return std::string_view{CC::name};
+    else return "custom";
+}
 
 }  // namespace tcpcore

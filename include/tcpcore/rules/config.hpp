@@ -59,6 +59,11 @@ struct config {
     std::uint16_t mss = 1460;                  // MSS we announce (MTU 1500 - 40)
     std::uint32_t send_buffer = 256 * 1024;    // bytes
     std::uint32_t receive_buffer = 256 * 1024; // bytes; also the largest window we offer
+    // The size the window scale is chosen for, when larger than
+    // receive_buffer: Linux picks the scale for the largest buffer a socket
+    // may grow to (max(tcp_rmem[2], net.core.rmem_max)), so a socket with a
+    // small buffer still announces the scale it could use. 0: receive_buffer.
+    std::uint32_t receive_buffer_max = 0;
     bool window_scaling = true;                // RFC 7323
     bool sack = true;                          // RFC 2018
     bool timestamps = true;                    // RFC 7323
@@ -66,6 +71,8 @@ struct config {
     bool delayed_ack = true;
     duration delayed_ack_timeout = std::chrono::milliseconds{40};  // Linux's minimum ATO
     std::uint8_t initial_cwnd = 10;            // segments (RFC 6928)
+
+    friend constexpr bool operator==(const config&, const config&) noexcept = default;
 };
 
 // The field a validation names.
@@ -88,6 +95,7 @@ enum class config_field : std::uint8_t {
     mss,
     send_buffer,
     receive_buffer,
+    receive_buffer_max,
     delayed_ack_timeout,
     initial_cwnd,
 };
@@ -112,6 +120,7 @@ enum class config_field : std::uint8_t {
         case config_field::mss: return "mss";
         case config_field::send_buffer: return "send_buffer";
         case config_field::receive_buffer: return "receive_buffer";
+        case config_field::receive_buffer_max: return "receive_buffer_max";
         case config_field::delayed_ack_timeout: return "delayed_ack_timeout";
         case config_field::initial_cwnd: return "initial_cwnd";
     }
@@ -162,6 +171,7 @@ inline void challenge_ack_limit_must_be_1_to_65535() {}
 inline void mss_must_be_at_least_88() {}
 inline void send_buffer_must_be_positive() {}
 inline void receive_buffer_must_hold_a_segment_and_fit_a_scaled_window() {}
+inline void receive_buffer_max_must_be_zero_or_at_most_1_GiB() {}
 inline void delayed_ack_timeout_must_be_positive_and_below_500ms() {}
 inline void initial_cwnd_must_be_at_least_1() {}
 }  // namespace config_rule
@@ -237,6 +247,9 @@ constexpr config_check config_fails(config_field field, std::string_view message
     if (c.receive_buffer < c.mss || c.receive_buffer > max_window_bytes)
         return config_fails(config_field::receive_buffer, "receive_buffer must hold one MSS and be at most 1 GiB",
                             config_rule::receive_buffer_must_hold_a_segment_and_fit_a_scaled_window);
+    if (c.receive_buffer_max > max_window_bytes)
+        return config_fails(config_field::receive_buffer_max, "receive_buffer_max must be at most 1 GiB",
+                            config_rule::receive_buffer_max_must_be_zero_or_at_most_1_GiB);
     if (c.delayed_ack_timeout <= duration::zero() || c.delayed_ack_timeout >= std::chrono::milliseconds{500})
         return config_fails(config_field::delayed_ack_timeout,
                             "delayed_ack_timeout must be positive and below 500 ms (RFC 1122 4.2.3.2)",
@@ -248,5 +261,10 @@ constexpr config_check config_fails(config_field field, std::string_view message
 }
 
 static_assert(validate(config{}), "the defaults are valid");
+
+// The buffer size our window scale is chosen for (see receive_buffer_max).
+[[nodiscard]] constexpr std::uint32_t window_scale_basis(const config& c) noexcept {
+    return c.receive_buffer_max > c.receive_buffer ? c.receive_buffer_max : c.receive_buffer;
+}
 
 }  // namespace tcpcore
