@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ clang libclang-rt-14-dev catch2 librapidcheck-dev libbenchmark-dev
-          tshark iproute2 libasio-dev ccache)
+          tshark iproute2 libasio-dev ccache bison flex python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -41,6 +41,10 @@ if [ "$(id -u)" -ne 0 ]; then
 elif [ ! -c /dev/net/tun ]; then
   skip_reason="/dev/net/tun does not exist here"
 fi
+# The conformance run (packetdrill's scripts, dev preset only) has the same
+# needs, and a packetdrill snapshot beside the checkout.
+packetdrill_dir=${TCPCORE_PACKETDRILL_DIR:-$PWD/../shared/packetdrill}
+conformance="not run (only the dev preset runs it)"
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 skipped_total=0
@@ -49,6 +53,14 @@ for preset in "${presets[@]}"; do
   start=$SECONDS
   cmake --workflow --preset "$preset" 2>&1 | tee "$log_dir/$preset.log"
   skipped=$(grep -c '\*\*\*Skipped' "$log_dir/$preset.log" || true)
+  if grep -q 'conformance: packetdrill .*\*\*\*Skipped' "$log_dir/$preset.log"; then
+    skipped=$((skipped - 1))
+    conformance="skipped: $skip_reason"
+    [ -d "$packetdrill_dir/gtests/net/packetdrill" ] ||
+      conformance="skipped: no packetdrill snapshot at $packetdrill_dir (set TCPCORE_PACKETDRILL_DIR)"
+  elif grep -q 'conformance: packetdrill .*Passed' "$log_dir/$preset.log"; then
+    conformance="passed: outcomes as tests/conformance/expected_failures.txt and docs/conformance.md say"
+  fi
   skipped_total=$((skipped_total + skipped))
   note=""
   ((skipped)) && note=", $skipped skipped"
@@ -57,5 +69,6 @@ done
 if ((skipped_total)); then
   echo "::: tcpcore: $skipped_total tests skipped (interop with the Linux kernel): $skip_reason"
 else
-  echo "::: tcpcore: no test skipped"
+  echo "::: tcpcore: no interop test skipped"
 fi
+echo "::: tcpcore: conformance (packetdrill): $conformance"
