@@ -167,6 +167,60 @@ TEST_CASE("ESTABLISHED: Nagle holds a small segment while data is unacknowledged
     h.expect(at(11ms), {{PSH | ACK, us + 2, peer, our_window, {}, bytes_of("c")}});
 }
 
+TEST_CASE("ESTABLISHED: TCP_CORK holds a small tail until uncorked, or until the probe timer fires") {
+    harness h;
+    h.established();
+    REQUIRE(h.conn.set_cork(true));
+    const std::string full = text(1460, 'm');
+    CHECK(h.write(at(0ms), full + "ab") == 1462);
+    h.expect(at(0ms), {{ACK, us, peer, our_window, {}, bytes_of(full)}});  // a full segment is never held
+    h.write(at(5ms), "cd");
+    h.expect_nothing(at(5ms));
+    h.send(at(10ms), {ACK, peer, us + 1460, 64000, {}, {}});
+    h.expect_nothing(at(10ms));  // corked: the ACK does not release the tail
+    REQUIRE(h.conn.set_cork(false));
+    h.expect(at(11ms), {{PSH | ACK, us + 1460, peer, our_window, {}, bytes_of("abcd")}});
+    h.send(at(20ms), {ACK, peer, us + 1464, 64000, {}, {}});
+
+    // Corked with nothing in flight, Linux's probe timer sends the tail
+    // one RTO later (the cork's "200 ms ceiling").
+    REQUIRE(h.conn.set_cork(true));
+    h.write(at(30ms), "ef");
+    const duration rto = h.conn.info().rto;
+    h.expect_deadline(at(30ms) + rto);
+    h.expect_nothing(at(30ms) + rto - 1ms);
+    h.expect(at(30ms) + rto, {{PSH | ACK, us + 1464, peer, our_window, {}, bytes_of("ef")}});
+}
+
+TEST_CASE("ESTABLISHED: MSG_MORE holds a small tail even with no-delay, until the next send or an ACK") {
+    harness h;
+    h.established();
+    REQUIRE(h.conn.set_nodelay(true));
+    REQUIRE(h.conn.send(at(0ms), bytes_of("ab"), true));
+    h.expect_nothing(at(0ms));
+    REQUIRE(h.conn.send(at(1ms), bytes_of("cd")));  // without MSG_MORE: the tail goes
+    h.expect(at(1ms), {{PSH | ACK, us, peer, our_window, {}, bytes_of("abcd")}});
+    REQUIRE(h.conn.send(at(2ms), bytes_of("ef"), true));
+    h.expect_nothing(at(2ms));
+    // The peer's ACK releases it as the socket's own setting (no-delay) allows.
+    h.send(at(10ms), {ACK, peer, us + 4, 64000, {}, {}});
+    h.expect(at(10ms), {{PSH | ACK, us + 4, peer, our_window, {}, bytes_of("ef")}});
+}
+
+TEST_CASE("ESTABLISHED: setting no-delay sends what a cork holds, once") {
+    harness h;
+    h.established();
+    REQUIRE(h.conn.set_cork(true));
+    h.write(at(0ms), "ab");
+    h.expect_nothing(at(0ms));
+    REQUIRE(h.conn.set_nodelay(true));
+    h.expect(at(1ms), {{PSH | ACK, us, peer, our_window, {}, bytes_of("ab")}});
+    h.send(at(10ms), {ACK, peer, us + 2, 64000, {}, {}});
+    h.write(at(11ms), "cd");  // still corked: the push was for what was there
+    h.expect_nothing(at(11ms));
+    CHECK(h.conn.corked());
+}
+
 TEST_CASE("ESTABLISHED: a read that opens the window announces it") {
     config c = plain_config();
     c.receive_buffer = 4000;

@@ -34,8 +34,9 @@ struct ack_parts {
     bool have_block;  // SACK blocks can name only data in flight, which lives there
     ring_ref send_ring;
     range_set sacked;
+    std::uint8_t hold;
 
-    [[nodiscard]] send_inputs send_in() const noexcept { return {flags, state, sacked}; }
+    [[nodiscard]] send_inputs send_in() const noexcept { return {flags, state, sacked, hold}; }
 };
 
 // The ACK of our SYN, before the state moves on, so that SND.UNA points at

@@ -151,7 +151,11 @@ public:
     // buffer is full). Errors: not_connected before an open, broken_pipe after
     // shutdown or close, the connection's error after it failed, and
     // not_enough_memory when the send buffer cannot be allocated.
-    expected<std::size_t, std::error_code> send(time_point now, std::span<const std::uint8_t> bytes) {
+    //
+    // `more` is MSG_MORE: more data follows at once, so a sub-MSS tail waits
+    // for it (or for an ACK or the probe timer) even with TCP_NODELAY.
+    expected<std::size_t, std::error_code> send(time_point now, std::span<const std::uint8_t> bytes,
+                                                bool more = false) {
         if (error_ != 0) return unexpected{error()};
         switch (state_) {
             case tcp_state::closed: return unexpected{std::make_error_code(std::errc::not_connected)};
@@ -169,6 +173,8 @@ public:
             default: return unexpected{std::make_error_code(std::errc::broken_pipe)};
         }
         if (flags_ & flag::shutdown) return unexpected{std::make_error_code(std::errc::broken_pipe)};
+        if (more) hold_ |= detail::hold::more;
+        else hold_ &= static_cast<std::uint8_t>(~detail::hold::more);
         if (bytes.empty()) return std::size_t{0};
         if (!ensure_buffers()) return unexpected{std::make_error_code(std::errc::not_enough_memory)};
         const std::uint32_t n = snd_.queue(bytes, send_ring());
@@ -256,6 +262,9 @@ public:
     segment_outcome on_segment(time_point now, const tcp_segment_view& seg, const ip_address& src,
                                const ip_address& dst) {
         if (!detail::addressed_to(tuple_, flags_, seg, src, dst)) return {segment_result::not_for_us, drop_reason::none};
+        // What MSG_MORE held goes as Nagle allows once the peer is heard from
+        // (Linux pushes with the socket's own setting on every ACK).
+        hold_ &= static_cast<std::uint8_t>(~detail::hold::more);
 
         const segment_facts facts = detail::measure_arrival(seg, arrival_in());
         const arrival_decision d = decide_arrival(facts);
@@ -307,8 +316,11 @@ public:
                 if (n != 0 && state_ != tcp_state::listen) counters_.on_segment_sent(now, {0, false, false, true, false});
             return n;
         }
-        if constexpr (Counters::enabled) return counted_output(now, out);
-        return output().next(now, out);
+        std::size_t n;
+        if constexpr (Counters::enabled) n = counted_output(now, out);
+        else n = output().next(now, out);
+        if (n == 0) hold_ &= static_cast<std::uint8_t>(~detail::hold::push);  // the push is done
+        return n;
     }
 
     // When the engine next needs poll_output(): `never` when nothing is due,
@@ -396,11 +408,30 @@ public:
     config_check set_keepalive_probes(std::uint8_t n) noexcept { return timers_.set_keepalive_probes(*cfg_, n); }
     config_check set_user_timeout(duration d) noexcept { return timers_.set_user_timeout(*cfg_, d); }
     config_check set_syn_retries(std::uint8_t n) noexcept { return timers_.set_syn_retries(*cfg_, n); }
+    // TCP_NODELAY. Turning it on also sends what Nagle or a cork holds now
+    // (Linux pushes once, even while corked).
     config_check set_nodelay(bool on) noexcept {
-        if (on) flags_ |= flag::nodelay;
-        else flags_ &= ~flag::nodelay;
+        if (on) {
+            flags_ |= flag::nodelay;
+            hold_ |= detail::hold::push;
+        } else {
+            flags_ &= ~flag::nodelay;
+        }
         return {};
     }
+    // TCP_CORK: while on, a sub-MSS tail waits (up to the probe timer's RTO
+    // when nothing is in flight); off, it goes as Nagle allows, at once with
+    // TCP_NODELAY.
+    config_check set_cork(bool on) noexcept {
+        if (on) {
+            hold_ |= detail::hold::cork;
+        } else {
+            hold_ &= static_cast<std::uint8_t>(~detail::hold::cork);
+            if (flags_ & flag::nodelay) hold_ |= detail::hold::push;
+        }
+        return {};
+    }
+    [[nodiscard]] bool corked() const noexcept { return (hold_ & detail::hold::cork) != 0; }
     // Moves the connection to another configuration, which must outlive it
     // and have passed validate() (a socket layer's per-socket buffer sizes
     // or MSS clamp). Buffers are allocated at the sizes of the configuration
@@ -584,7 +615,8 @@ private:
         if constexpr (Counters::enabled) sacked_before = sacked().covered(snd_.una, snd_.nxt);
         const detail::ack_outcome acked = detail::take_ack(now, seg,
                                                            {*cfg_, state_, flags_, events_, snd_, timers_,
-                                                            out_.ts_offset, block_.allocated(), send_ring(), sacked()},
+                                                            out_.ts_offset, block_.allocated(), send_ring(), sacked(),
+                                                            hold_},
                                                            cc_);
         if constexpr (Counters::enabled) {
             if (acked.rtt_sample >= duration::zero()) rtt_sample = acked.rtt_sample;
@@ -677,7 +709,7 @@ private:
     }
 
     // ---- Sending -------------------------------------------------------------
-    [[nodiscard]] detail::send_inputs send_in() const noexcept { return {flags_, state_, sacked()}; }
+    [[nodiscard]] detail::send_inputs send_in() const noexcept { return {flags_, state_, sacked(), hold_}; }
     [[nodiscard]] bool has_unsent() const noexcept { return snd_.has_unsent(send_in()); }
     [[nodiscard]] std::uint32_t advertised_window_now() const noexcept { return rcv_.advertised_window(); }
 
@@ -688,7 +720,7 @@ private:
     }
 
     [[nodiscard]] detail::segment_output output() noexcept {
-        return {*cfg_, tuple_, state_, flags_, snd_, rcv_, timers_, out_, send_ring(), sacked(), ooo(), {}};
+        return {*cfg_, tuple_, state_, flags_, snd_, rcv_, timers_, out_, send_ring(), sacked(), ooo(), {}, hold_};
     }
 
     // ---- Counting (only with counters) ---------------------------------------
@@ -804,6 +836,7 @@ private:
     connection_events events_{};
     tcp_state state_ = tcp_state::closed;
     std::uint8_t error_ = 0;
+    std::uint8_t hold_ = 0;  // detail::hold bits: TCP_CORK, MSG_MORE, a pending push
     [[no_unique_address]] CC cc_;
     [[no_unique_address]] Tracer tracer_;
     [[no_unique_address]] Counters counters_;  // empty unless a bundle asks for counting

@@ -17,6 +17,17 @@
 
 namespace tcpcore::detail {
 
+// How a sub-MSS tail of the send queue is held back, beyond Nagle (Linux
+// keeps these in tp->nonagle): TCP_CORK holds it until uncorked; MSG_MORE
+// holds it until the next event that would send (an ACK, a send without
+// MSG_MORE, a timer); push lets one output pass send it whatever Nagle or
+// the cork say (setting TCP_NODELAY, uncorking a socket with TCP_NODELAY).
+struct hold {
+    static constexpr std::uint8_t cork = 1u << 0;
+    static constexpr std::uint8_t more = 1u << 1;
+    static constexpr std::uint8_t push = 1u << 2;
+};
+
 struct flag {
     static constexpr std::uint32_t passive = 1u << 0;         // opened passively
     static constexpr std::uint32_t orphan = 1u << 1;          // close() was called

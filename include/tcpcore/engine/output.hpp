@@ -56,8 +56,9 @@ struct segment_output {
     ring_ref send_ring;
     const_range_set sacked, ooo;
     sent_segment sent;  // what next() wrote, for the connection's counters
+    std::uint8_t hold = 0;
 
-    [[nodiscard]] send_inputs send_in() const noexcept { return {flags, state, sacked}; }
+    [[nodiscard]] send_inputs send_in() const noexcept { return {flags, state, sacked, hold}; }
 
     // The next segment, if any: the SYN or SYN,ACK and ACKs while the
     // handshake runs and in TIME-WAIT; then retransmissions first, new data,
@@ -82,8 +83,14 @@ struct segment_output {
             return data(now, out, n.start, n.length, false);
         if (flags & flag::probe_due) {
             flags &= ~flag::probe_due;
-            // Keepalive and zero-window probes alike (Linux tcp_xmit_probe_skb):
-            // an ACK one below SND.UNA with no data, which any stack answers.
+            // Linux tcp_write_wakeup: new data the window allows goes, held
+            // back or not (a cork's probe timer); else keepalive and
+            // zero-window probes alike are an ACK one below SND.UNA with no
+            // data, which any stack answers.
+            send_inputs pushed = send_in();
+            pushed.hold = hold::push;
+            if (const auto n = snd.next_new_data(payload_room, pushed); n.length != 0)
+                return data(now, out, n.start, n.length, false);
             return bare_ack(now, out, snd.una - 1);
         }
         if (flags & flag::ack_now) return bare_ack(now, out, snd.nxt);

@@ -31,6 +31,7 @@ struct send_inputs {
     std::uint32_t flags;
     tcp_state state;
     const_range_set sacked;
+    std::uint8_t hold = 0;  // hold:: bits
 };
 
 // A run of sequence numbers to send.
@@ -392,9 +393,26 @@ struct send_side {
         const bool fin = fin_wanted(in.flags) && s + len == end;
         if (len == 0 && !fin) return {};
         if (len != 0 && limit_by_cwnd && !congestion_allows(len, in)) return {};
-        // Nagle (RFC 896): hold a small segment while data is unacknowledged.
-        if (len < mss && !fin && !(in.flags & flag::nodelay) && una != nxt && s + len == end) return {};
+        if (len < mss && !fin && s + len == end && holds_tail(in)) return {};
         return {s, len + (fin ? 1u : 0u)};
+    }
+
+    // Whether a sub-MSS segment at the end of the queue waits (Linux
+    // tcp_nagle_test): MSG_MORE holds it; a push sends it; TCP_CORK holds
+    // it; else Nagle (RFC 896) holds it while data is unacknowledged.
+    [[nodiscard]] bool holds_tail(const send_inputs& in) const noexcept {
+        if (in.hold & hold::more) return true;
+        if (in.hold & hold::push) return false;
+        if (in.hold & hold::cork) return true;
+        return !(in.flags & flag::nodelay) && una != nxt;
+    }
+    // New data is waiting only because TCP_CORK or MSG_MORE holds it while
+    // nothing is in flight: Linux sends it when its probe timer fires.
+    [[nodiscard]] bool corked_idle(std::uint32_t room, const send_inputs& in) const noexcept {
+        if (una != nxt || !(in.hold & (hold::cork | hold::more))) return false;
+        send_inputs pushed = in;
+        pushed.hold = hold::push;
+        return next_new_data(room, in).length == 0 && next_new_data(room, pushed).length != 0;
     }
 
     // After a data segment [s, s + seq_len) went out.

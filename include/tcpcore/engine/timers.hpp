@@ -341,7 +341,10 @@ struct timer_state {
 // Start or stop the persist timer as the peer's window closes or opens.
 inline void update_persist(time_point now, const config& cfg, const send_side& snd, const send_inputs& in,
                            timer_state& timers, std::uint32_t& flags) noexcept {
-    const bool stalled = snd.wnd == 0 && snd.una == snd.nxt && snd.has_unsent(in);
+    // Nothing in flight and data waiting: for the peer's window to open, or
+    // for a cork that only this timer (or the application) lifts.
+    const bool stalled =
+        snd.una == snd.nxt && snd.has_unsent(in) && (snd.wnd == 0 || snd.corked_idle(0xffff, in));
     timers.update_persist(now, stalled, [&] { return timers.rto(cfg, snd); }, flags);
 }
 

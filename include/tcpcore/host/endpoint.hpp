@@ -195,11 +195,13 @@ public:
     // ---- Connection calls (by handle) --------------------------------------------
 
     // Queues bytes; how many it took (0 when the send buffer is full).
-    expected<std::size_t, std::error_code> send(connection_handle h, std::span<const std::uint8_t> bytes) {
+    // `more` is MSG_MORE (the connection's send() says what it holds back).
+    expected<std::size_t, std::error_code> send(connection_handle h, std::span<const std::uint8_t> bytes,
+                                                bool more = false) {
         auto* s = core_.conns.owned(h);
         if (s == nullptr) return unexpected{bad_handle()};
         const time_point now = core_.clock.now();
-        auto r = s->conn.send(now, bytes);
+        auto r = s->conn.send(now, bytes, more);
         core_.service(h.index, now);
         return r;
     }
