@@ -29,11 +29,15 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <dlfcn.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <climits>
 #include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
@@ -70,11 +74,13 @@ struct condition_waiter {
     bool wait_until(time_point deadline);
 };
 
-struct adapter_policies : default_policies {
+struct adapter_bundle : default_policies {
     using clock = manual_clock;
     using io = queue_io;
     using congestion_control = cubic;  // Linux's default (and defaults.sh's)
 };
+// Connections count what struct tcp_info reports.
+using adapter_policies = with_counters<adapter_bundle>;
 using layer_type = socket_layer<adapter_policies, condition_waiter>;
 
 // ---- Sysctls -------------------------------------------------------------------------------
@@ -182,6 +188,30 @@ struct adapter {
     std::optional<layer_type> layer;
     time_point now{};
     std::deque<outbound> out;
+    // packetdrill closes the descriptors a script leaves open with libc's
+    // close(), so each of the layer's descriptors is shown to it as a real
+    // one (an eventfd held open for it): kernel number -> layer number.
+    std::map<int, int> layer_fd_of;
+
+    // The number packetdrill sees for a new descriptor of the layer's.
+    int show_fd(int layer_fd) {
+        const int k = ::eventfd(0, EFD_CLOEXEC);
+        if (k < 0) {
+            std::perror("tcpcore adapter: eventfd");
+            std::_Exit(2);
+        }
+        layer_fd_of[k] = layer_fd;
+        return k;
+    }
+    // The layer's number for a descriptor packetdrill names; for one it
+    // does not know, a number the layer never gives (EBADF, POLLNVAL).
+    [[nodiscard]] int layer_fd(int shown) const {
+        const auto i = layer_fd_of.find(shown);
+        return i == layer_fd_of.end() ? INT_MAX : i->second;
+    }
+    void forget_fd(int shown) {
+        if (layer_fd_of.erase(shown) != 0) ::close(shown);
+    }
 
     [[nodiscard]] time_point clock_now() const { return now; }
 
@@ -387,11 +417,14 @@ layer_type* live(adapter& a) { return a.layer ? &*a.layer : nullptr; }
 
 int pd_socket(void* u, int domain, int type, int protocol) {
     entry_guard g(u);
-    return static_cast<int>(answer(g.a.stack().socket(domain, type, protocol)));
+    const auto r = g.a.stack().socket(domain, type, protocol);
+    if (!r) return fail(r.error());
+    return g.a.show_fd(*r);
 }
 
-int pd_bind(void* u, int fd, const sockaddr* addr, socklen_t len) {
+int pd_bind(void* u, int shown_fd, const sockaddr* addr, socklen_t len) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     layer_type* l = live(g.a);
     if (l == nullptr) return fail(std::make_error_code(std::errc::bad_file_descriptor));
     const int family = family_of(g.a, fd);
@@ -401,27 +434,30 @@ int pd_bind(void* u, int fd, const sockaddr* addr, socklen_t len) {
     return answer(l->bind(fd, *a));
 }
 
-int pd_listen(void* u, int fd, int backlog) {
+int pd_listen(void* u, int shown_fd, int backlog) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     layer_type* l = live(g.a);
     if (l == nullptr) return fail(std::make_error_code(std::errc::bad_file_descriptor));
     g.a.stack();
     return answer(l->listen(fd, backlog));
 }
 
-int pd_accept(void* u, int fd, sockaddr* addr, socklen_t* len) {
+int pd_accept(void* u, int shown_fd, sockaddr* addr, socklen_t* len) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     layer_type* l = live(g.a);
     if (l == nullptr) return fail(std::make_error_code(std::errc::bad_file_descriptor));
     socket_address peer;
     const auto r = l->accept(fd, &peer);
     if (!r) return fail(r.error());
     write_address(peer, addr, len);
-    return *r;
+    return g.a.show_fd(*r);
 }
 
-int pd_connect(void* u, int fd, const sockaddr* addr, socklen_t len) {
+int pd_connect(void* u, int shown_fd, const sockaddr* addr, socklen_t len) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     layer_type* l = live(g.a);
     if (l == nullptr) return fail(std::make_error_code(std::errc::bad_file_descriptor));
     g.a.stack();
@@ -460,20 +496,23 @@ ssize_t do_send(adapter& a, int fd, std::span<const std::span<const std::uint8_t
     return answer(l->sendv(fd, p, flags));
 }
 
-ssize_t pd_read(void* u, int fd, void* buf, size_t n) {
+ssize_t pd_read(void* u, int shown_fd, void* buf, size_t n) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     if (bad_buffer(buf, n)) return fail(std::make_error_code(std::errc::bad_address));
     const std::span<std::uint8_t> one[1] = {{static_cast<std::uint8_t*>(buf), n}};
     return do_recv(g.a, fd, one, 0);
 }
-ssize_t pd_recv(void* u, int fd, void* buf, size_t n, int flags) {
+ssize_t pd_recv(void* u, int shown_fd, void* buf, size_t n, int flags) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     if (bad_buffer(buf, n)) return fail(std::make_error_code(std::errc::bad_address));
     const std::span<std::uint8_t> one[1] = {{static_cast<std::uint8_t*>(buf), n}};
     return do_recv(g.a, fd, one, flags);
 }
-ssize_t pd_recvfrom(void* u, int fd, void* buf, size_t n, int flags, sockaddr* from, socklen_t* len) {
+ssize_t pd_recvfrom(void* u, int shown_fd, void* buf, size_t n, int flags, sockaddr* from, socklen_t* len) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     if (bad_buffer(buf, n)) return fail(std::make_error_code(std::errc::bad_address));
     const std::span<std::uint8_t> one[1] = {{static_cast<std::uint8_t*>(buf), n}};
     const ssize_t r = do_recv(g.a, fd, one, flags);
@@ -481,70 +520,79 @@ ssize_t pd_recvfrom(void* u, int fd, void* buf, size_t n, int flags, sockaddr* f
         if (const auto p = g.a.layer->getpeername(fd)) write_address(*p, from, len);
     return r;
 }
-ssize_t pd_readv(void* u, int fd, const iovec* iov, int n) {
+ssize_t pd_readv(void* u, int shown_fd, const iovec* iov, int n) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     if (const auto e = check_iov(iov, n)) return fail(e);
     const auto p = pieces(iov, n);
     return do_recv(g.a, fd, p, 0);
 }
-ssize_t pd_recvmsg(void* u, int fd, msghdr* msg, int flags) {
+ssize_t pd_recvmsg(void* u, int shown_fd, msghdr* msg, int flags) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     if (msg == nullptr) return fail(std::make_error_code(std::errc::bad_address));
     if (const auto e = check_iov(msg->msg_iov, static_cast<long>(msg->msg_iovlen))) return fail(e);
     const auto p = pieces(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
     return do_recv(g.a, fd, p, flags, msg);
 }
 
-ssize_t pd_write(void* u, int fd, const void* buf, size_t n) {
+ssize_t pd_write(void* u, int shown_fd, const void* buf, size_t n) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     if (bad_buffer(buf, n)) return fail(std::make_error_code(std::errc::bad_address));
     const std::span<const std::uint8_t> one[1] = {{static_cast<const std::uint8_t*>(buf), n}};
     return do_send(g.a, fd, one, 0);
 }
-ssize_t pd_send(void* u, int fd, const void* buf, size_t n, int flags) {
+ssize_t pd_send(void* u, int shown_fd, const void* buf, size_t n, int flags) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     if (bad_buffer(buf, n)) return fail(std::make_error_code(std::errc::bad_address));
     const std::span<const std::uint8_t> one[1] = {{static_cast<const std::uint8_t*>(buf), n}};
     return do_send(g.a, fd, one, flags);
 }
-ssize_t pd_sendto(void* u, int fd, const void* buf, size_t n, int flags, const sockaddr*, socklen_t) {
+ssize_t pd_sendto(void* u, int shown_fd, const void* buf, size_t n, int flags, const sockaddr*, socklen_t) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     if (flags & MSG_FASTOPEN) return do_send(g.a, fd, {}, flags);  // the socket layer's answer to Fast Open
     if (bad_buffer(buf, n)) return fail(std::make_error_code(std::errc::bad_address));
     const std::span<const std::uint8_t> one[1] = {{static_cast<const std::uint8_t*>(buf), n}};
     return do_send(g.a, fd, one, flags);
 }
-ssize_t pd_writev(void* u, int fd, const iovec* iov, int n) {
+ssize_t pd_writev(void* u, int shown_fd, const iovec* iov, int n) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     if (const auto e = check_iov(iov, n)) return fail(e);
     const auto p = const_pieces(iov, n);
     return do_send(g.a, fd, p, 0);
 }
-ssize_t pd_sendmsg(void* u, int fd, const msghdr* msg, int flags) {
+ssize_t pd_sendmsg(void* u, int shown_fd, const msghdr* msg, int flags) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     if (msg == nullptr) return fail(std::make_error_code(std::errc::bad_address));
     if (const auto e = check_iov(msg->msg_iov, static_cast<long>(msg->msg_iovlen))) return fail(e);
     const auto p = const_pieces(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
     return do_send(g.a, fd, p, flags);
 }
 
-int pd_fcntl(void* u, int fd, int cmd, ...) {
+int pd_fcntl(void* u, int shown_fd, int cmd, ...) {
     va_list ap;
     va_start(ap, cmd);
     const int arg = (cmd == F_SETFL || cmd == F_SETFD) ? va_arg(ap, int) : 0;
     va_end(ap);
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     layer_type* l = live(g.a);
     if (l == nullptr) return fail(std::make_error_code(std::errc::bad_file_descriptor));
     return static_cast<int>(answer(l->fcntl(fd, cmd, arg)));
 }
 
-int pd_ioctl(void* u, int fd, unsigned long request, ...) {
+int pd_ioctl(void* u, int shown_fd, unsigned long request, ...) {
     va_list ap;
     va_start(ap, request);
     int* out = va_arg(ap, int*);
     va_end(ap);
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     layer_type* l = live(g.a);
     if (l == nullptr) return fail(std::make_error_code(std::errc::bad_file_descriptor));
     const auto r = l->ioctl(fd, request);
@@ -554,22 +602,27 @@ int pd_ioctl(void* u, int fd, unsigned long request, ...) {
     return 0;
 }
 
-int pd_close(void* u, int fd) {
+int pd_close(void* u, int shown_fd) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     layer_type* l = live(g.a);
     if (l == nullptr) return fail(std::make_error_code(std::errc::bad_file_descriptor));
-    return answer(l->close(fd));
+    const std::error_code r = l->close(fd);
+    if (!r) g.a.forget_fd(shown_fd);
+    return answer(r);
 }
 
-int pd_shutdown(void* u, int fd, int how) {
+int pd_shutdown(void* u, int shown_fd, int how) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     layer_type* l = live(g.a);
     if (l == nullptr) return fail(std::make_error_code(std::errc::bad_file_descriptor));
     return answer(l->shutdown(fd, how));
 }
 
-int pd_getsockopt(void* u, int fd, int level, int name, void* value, socklen_t* len) {
+int pd_getsockopt(void* u, int shown_fd, int level, int name, void* value, socklen_t* len) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     layer_type* l = live(g.a);
     if (l == nullptr) return fail(std::make_error_code(std::errc::bad_file_descriptor));
     if (len == nullptr) return fail(std::make_error_code(std::errc::bad_address));
@@ -581,8 +634,9 @@ int pd_getsockopt(void* u, int fd, int level, int name, void* value, socklen_t* 
     return 0;
 }
 
-int pd_setsockopt(void* u, int fd, int level, int name, const void* value, socklen_t len) {
+int pd_setsockopt(void* u, int shown_fd, int level, int name, const void* value, socklen_t len) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     layer_type* l = live(g.a);
     if (l == nullptr) return fail(std::make_error_code(std::errc::bad_file_descriptor));
     if (static_cast<int>(len) < 0) return fail(std::make_error_code(std::errc::invalid_argument));
@@ -595,7 +649,9 @@ int pd_poll(void* u, pollfd* fds, nfds_t n, int timeout) {
     layer_type* l = live(g.a);
     if (l == nullptr) return fail(std::make_error_code(std::errc::bad_file_descriptor));
     std::vector<poll_request> req(n);
-    for (nfds_t i = 0; i < n; ++i) req[i] = {fds[i].fd, static_cast<std::uint16_t>(fds[i].events), 0};
+    // A negative descriptor is skipped, as poll(2) does; an unknown one is POLLNVAL.
+    for (nfds_t i = 0; i < n; ++i)
+        req[i] = {fds[i].fd < 0 ? -1 : g.a.layer_fd(fds[i].fd), static_cast<std::uint16_t>(fds[i].events), 0};
     const auto r = l->poll(req, timeout);
     if (!r) return fail(r.error());
     for (nfds_t i = 0; i < n; ++i) fds[i].revents = static_cast<short>(req[i].revents);
@@ -604,16 +660,19 @@ int pd_poll(void* u, pollfd* fds, nfds_t n, int timeout) {
 
 int pd_epoll_create(void* u, int size) {
     entry_guard g(u);
-    return static_cast<int>(answer(g.a.stack().epoll_create(size)));
+    const auto r = g.a.stack().epoll_create(size);
+    if (!r) return fail(r.error());
+    return g.a.show_fd(*r);
 }
-int pd_epoll_ctl(void* u, int epfd, int op, int fd, epoll_event* ev) {
+int pd_epoll_ctl(void* u, int epfd, int op, int shown_fd, epoll_event* ev) {
     entry_guard g(u);
+    const int fd = g.a.layer_fd(shown_fd);
     layer_type* l = live(g.a);
     if (l == nullptr) return fail(std::make_error_code(std::errc::bad_file_descriptor));
     epoll_item item;
     if (ev != nullptr) item = {ev->events, ev->data.u64};
     else if (op != EPOLL_CTL_DEL) return fail(std::make_error_code(std::errc::bad_address));
-    return answer(l->epoll_ctl(epfd, op, fd, item));
+    return answer(l->epoll_ctl(g.a.layer_fd(epfd), op, g.a.layer_fd(fd), item));
 }
 int pd_epoll_wait(void* u, int epfd, epoll_event* events, int max, int timeout) {
     entry_guard g(u);
@@ -621,7 +680,7 @@ int pd_epoll_wait(void* u, int epfd, epoll_event* events, int max, int timeout) 
     if (l == nullptr) return fail(std::make_error_code(std::errc::bad_file_descriptor));
     if (max <= 0) return fail(std::make_error_code(std::errc::invalid_argument));
     std::vector<epoll_item> items(static_cast<std::size_t>(max));
-    const auto r = l->epoll_wait(epfd, items, timeout);
+    const auto r = l->epoll_wait(g.a.layer_fd(epfd), items, timeout);
     if (!r) return fail(r.error());
     for (int i = 0; i < *r; ++i) {
         events[i].events = items[static_cast<std::size_t>(i)].events;
@@ -696,7 +755,14 @@ int pd_netdev_receive(void* u, void* buf, size_t* count, long long* time_usecs) 
     return 0;
 }
 
-void pd_free(void* u) { delete static_cast<adapter*>(u); }
+// The adapter packetdrill is running, for the getsockopt() below.
+std::atomic<adapter*> running{nullptr};
+
+void pd_free(void* u) {
+    adapter* expected_adapter = static_cast<adapter*>(u);
+    running.compare_exchange_strong(expected_adapter, nullptr);
+    delete static_cast<adapter*>(u);
+}
 
 ip_address parse_ip(const std::string& s) {
     std::uint8_t b[16];
@@ -711,6 +777,7 @@ ip_address parse_ip(const std::string& s) {
 extern "C" __attribute__((visibility("default"))) void packetdrill_interface_init(const char* flags,
                                                                                  packetdrill_interface* ifc) {
     auto* a = new adapter;
+    running = a;
     std::istringstream in(flags != nullptr ? flags : "");
     for (std::string item; std::getline(in, item, ',');) {
         const auto eq = item.find('=');
@@ -752,4 +819,28 @@ extern "C" __attribute__((visibility("default"))) void packetdrill_interface_ini
     ifc->epoll_wait = pd_epoll_wait;
     ifc->pipe = pd_pipe;
     ifc->splice = pd_splice;
+}
+
+// packetdrill reads struct tcp_info (and TCP_CC_INFO, SO_MEMINFO) for a
+// script's %{ }% code blocks with libc's getsockopt() on the descriptor,
+// not through the shared-object interface. The runner preloads this object
+// (LD_PRELOAD), so this getsockopt() answers for the layer's descriptors
+// and passes every other call on to libc's.
+extern "C" __attribute__((visibility("default"))) int getsockopt(int fd, int level, int name, void* value,
+                                                                 socklen_t* len) noexcept {
+    if (adapter* a = running.load()) {
+        bool ours;
+        {
+            const std::lock_guard<std::mutex> lock(a->mutex);
+            ours = a->layer_fd_of.count(fd) != 0;
+        }
+        if (ours) return pd_getsockopt(a, fd, level, name, value, len);
+    }
+    using libc_getsockopt = int (*)(int, int, int, void*, socklen_t*);
+    static const auto next = reinterpret_cast<libc_getsockopt>(::dlsym(RTLD_NEXT, "getsockopt"));
+    if (next == nullptr) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return next(fd, level, name, value, len);
 }

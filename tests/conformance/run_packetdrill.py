@@ -197,7 +197,11 @@ def run_one(args, tree, baseline, noise, logs, script, family):
         [f'--so_filename={args.adapter}', f'--so_flags={so_flags}', name])
     # A session of its own, so a timeout kills packetdrill with its threads
     # and whatever its init commands started.
-    process = subprocess.Popen(command, cwd=folder, env=environment(), stdin=subprocess.DEVNULL,
+    # The adapter also stands in for libc's getsockopt() (packetdrill reads
+    # tcp_info for its code blocks that way): it is preloaded.
+    env = environment()
+    env['LD_PRELOAD'] = os.path.abspath(args.adapter)
+    process = subprocess.Popen(command, cwd=folder, env=env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                errors='replace', start_new_session=True)
     timed_out = False

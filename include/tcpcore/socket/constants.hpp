@@ -42,6 +42,7 @@ inline constexpr int so_sndtimeo = 21;
 inline constexpr int so_acceptconn = 30;
 inline constexpr int so_protocol = 38;
 inline constexpr int so_domain = 39;
+inline constexpr int so_meminfo = 55;
 
 // SOL_TCP options.
 inline constexpr int tcp_nodelay = 1;
@@ -60,6 +61,7 @@ inline constexpr int tcp_user_timeout = 18;
 inline constexpr int tcp_fastopen = 23;
 inline constexpr int tcp_notsent_lowat = 25;
 inline constexpr int tcp_fastopen_connect = 30;
+inline constexpr int tcp_cc_info = 26;
 inline constexpr int tcp_inq = 36;
 
 // Message flags (send(2), recv(2)).

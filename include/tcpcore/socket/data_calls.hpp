@@ -29,7 +29,7 @@ expected<std::size_t, std::error_code> socket_layer<P, Waiter>::sendv(int fd, st
         if (!ready) return sent ? expected<std::size_t, std::error_code>{sent} : unexpected{ready.error()};
         if (*ready || total == 0) {
             if (total == 0) return std::size_t{0};
-            sent += queue_from(*e, pieces, sent);
+            sent += queue_from(*e, pieces, sent, (flags & sock::msg_more) != 0);
             if (sent == total) return sent;
         }
         if (nonblocking) break;
@@ -143,19 +143,29 @@ expected<bool, std::error_code> socket_layer<P, Waiter>::send_gate(entry& e) {
 }
 
 template <policy_bundle P, socket_waiter Waiter>
-std::size_t socket_layer<P, Waiter>::queue_from(entry& e, std::span<const std::span<const std::uint8_t>> pieces, std::size_t skip) {
+std::size_t socket_layer<P, Waiter>::queue_from(entry& e, std::span<const std::span<const std::uint8_t>> pieces,
+                                                std::size_t skip, bool more) {
+    // One write, however many pieces: only its end is pushed (Linux
+    // tcp_sendmsg), so every piece but the last is queued as MSG_MORE.
+    std::size_t last = pieces.size();
+    while (last > 0 && pieces[last - 1].empty()) --last;
     std::size_t queued = 0;
-    for (const auto& p : pieces) {
+    for (std::size_t i = 0; i < last; ++i) {
+        const auto& p = pieces[i];
         if (skip >= p.size()) {
             skip -= p.size();
             continue;
         }
         const auto part = p.subspan(skip);
         skip = 0;
-        const auto n = ep_.send(e.conn, part);
+        const auto n = ep_.send(e.conn, part, more || i + 1 < last);
         if (!n) break;
         queued += *n;
-        if (*n < part.size()) break;
+        if (*n < part.size()) {
+            // The buffer is full: what was queued goes (MSG_MORE or not) while the call waits.
+            (void)ep_.send(e.conn, {}, false);
+            break;
+        }
     }
     return queued;
 }

@@ -6,6 +6,7 @@
 // connections are made with (config_variants.hpp).
 
 #include <tcpcore/socket/socket_layer.hpp>
+#include <tcpcore/socket/tcp_info.hpp>
 
 #include <climits>
 #include <cstring>
@@ -121,6 +122,9 @@ std::error_code socket_layer<P, Waiter>::setsockopt(int fd, int level, int name,
             return engine([&](connection_type& c) { return checked(c.set_user_timeout(d)); });
         }
         case sock::tcp_notsent_lowat: s.notsent_lowat = static_cast<std::uint32_t>(v); return {};
+        case sock::tcp_cork:
+            s.cork = v != 0;
+            return engine([&](connection_type& c) { return checked(c.set_cork(v != 0)); });
         case sock::tcp_inq:
             if (v < 0 || v > 1) return detail::bad_value();
             s.inq = v != 0;
@@ -165,6 +169,21 @@ expected<std::size_t, std::error_code> socket_layer<P, Waiter>::getsockopt(int f
             case sock::so_linger:
                 return give(linux_linger{s.linger ? 1 : 0, static_cast<std::int32_t>(std::min<std::uint32_t>(
                                                                 s.linger_seconds, INT_MAX))});
+            case sock::so_meminfo: {
+                // Linux's sk_meminfo in bytes of data (the kernel counts
+                // buffer memory, a little more): receive queue, SO_RCVBUF,
+                // -, SO_SNDBUF, -, send queue; the rest is kernel memory
+                // accounting, zero here.
+                std::uint32_t m[9] = {};
+                m[1] = static_cast<std::uint32_t>(s.rcvbuf ? s.rcvbuf : static_cast<int>(cfg.receive_buffer));
+                m[3] = static_cast<std::uint32_t>(s.sndbuf ? s.sndbuf : static_cast<int>(cfg.send_buffer));
+                if (live) {
+                    const sequence_variables sv = connection(*e).sequence();
+                    m[0] = sv.receive_queue;
+                    m[5] = sv.send_queue;
+                }
+                return give(m);
+            }
             case sock::so_rcvtimeo: return give(detail::timeval_of(s.rcvtimeo));
             case sock::so_sndtimeo: return give(detail::timeval_of(s.sndtimeo));
             default: return unexpected{detail::no_option()};
@@ -186,8 +205,28 @@ expected<std::size_t, std::error_code> socket_layer<P, Waiter>::getsockopt(int f
         case sock::tcp_user_timeout:
             return give(static_cast<int>(
                 std::chrono::duration_cast<std::chrono::milliseconds>(s.user_timeout.value_or(cfg.user_timeout)).count()));
-        case sock::tcp_notsent_lowat: return give(static_cast<int>(s.notsent_lowat.value_or(opts_.notsent_lowat)));
+        // The socket's own value: 0 until set, as Linux (the layer-wide default applies then).
+        case sock::tcp_notsent_lowat: return give(static_cast<int>(s.notsent_lowat.value_or(0)));
+        case sock::tcp_cork: return give(int{s.cork});
+        // Reno and CUBIC have nothing to say here: Linux answers with 0 bytes.
+        case sock::tcp_cc_info: return std::size_t{0};
         case sock::tcp_inq: return give(int{s.inq});
+        case sock::tcp_info: {
+            // Linux answers for every socket: a connection's figures; for a
+            // listener, its accept queue and backlog in unacked and sacked;
+            // otherwise the state alone (CLOSE).
+            linux_tcp_info t{};
+            if (live) {
+                t = tcp_info_of(connection(*e), ep_.clock().now());
+            } else if (e->stage == stage_kind::listening) {
+                t.tcpi_state = tcpi::state_listen;
+                t.tcpi_unacked = static_cast<std::uint32_t>(ep_.waiting(e->listener).value_or(0));
+                t.tcpi_sacked = static_cast<std::uint32_t>(e->backlog);
+            } else {
+                t.tcpi_state = tcpi::state_close;
+            }
+            return give(t);
+        }
         case sock::tcp_congestion: {
             char name_out[16] = {};  // TCP_CA_NAME_MAX
             const std::string_view n = congestion_name<typename P::congestion_control>();
@@ -241,6 +280,7 @@ void socket_layer<P, Waiter>::apply_engine_settings(entry& e) {
         if (s.user_timeout) (void)c.set_user_timeout(*s.user_timeout);
         if (s.syncnt) (void)c.set_syn_retries(*s.syncnt);
         if (s.nodelay) (void)c.set_nodelay(true);
+        if (s.cork) (void)c.set_cork(true);
         if (s.keepalive) (void)c.set_keepalive(true, now);
     });
 }

@@ -62,6 +62,7 @@ struct socket_settings {
     bool reuseport = false;
     bool keepalive = false;
     bool nodelay = false;
+    bool cork = false;  // TCP_CORK
     bool inq = false;
     bool linger = false;
     std::uint32_t linger_seconds = 0;

@@ -209,7 +209,10 @@ public:
         // Linux lets backlog + 1 connections wait; a negative backlog is the cap.
         const auto capped = static_cast<std::uint32_t>(
             std::min<std::uint32_t>(static_cast<std::uint32_t>(backlog), static_cast<std::uint32_t>(opts_.somaxconn)));
-        if (e->stage == stage_kind::listening) return {};  // Linux only adjusts the backlog of a live listener
+        if (e->stage == stage_kind::listening) {  // Linux only adjusts the backlog of a live listener
+            e->backlog = static_cast<int>(capped);
+            return {};
+        }
         if (e->stage != stage_kind::fresh) return errno_code(EINVAL);
         if (!e->bound) {
             if (const auto b = bind(fd, {any_address(e->family), 0})) return b;
@@ -219,6 +222,7 @@ public:
         if (const auto v = settle_variant(*e)) return v;
         listen_options lo = opts_.listen_defaults;
         lo.backlog = capped + 1;
+        e->backlog = static_cast<int>(capped);
         lo.connection_config = variants_.checked(e->variant);
         const auto l = ep_.listen(listen_address(*e), lo);
         if (!l) return l.error();
@@ -356,6 +360,7 @@ private:
         bool connect_reported = false;  // the first connect() after success has answered 0
         bool error_taken = false;       // the connection's error was reported once
         std::uint8_t variant = 0;       // the configuration (config_variants) its connections use
+        int backlog = 0;                // listen()'s, capped at somaxconn (TCP_INFO shows it)
         socket_address local{};
         listener_handle listener{};
         connection_handle conn{};
@@ -520,7 +525,9 @@ private:
     // fails (Linux's sk_stream_wait_connect / tcp_sendmsg order of checks).
     expected<bool, std::error_code> send_gate(entry& e);
 
-    std::size_t queue_from(entry& e, std::span<const std::span<const std::uint8_t>> pieces, std::size_t skip);
+    // Queues the pieces from byte `skip` on; `more` is MSG_MORE.
+    std::size_t queue_from(entry& e, std::span<const std::span<const std::uint8_t>> pieces, std::size_t skip,
+                           bool more);
 
     std::size_t take(entry& e, std::span<const std::span<std::uint8_t>> pieces, std::size_t skip, bool peek);
 
