@@ -3,7 +3,7 @@
 // socket types, option levels and names, message flags, shutdown modes,
 // poll/epoll event bits, fcntl and ioctl requests. The socket layer takes
 // and gives these, so a program written against <sys/socket.h> on Linux
-// passes its own constants unchanged (tests/socket/socket_constants_test.cpp
+// passes its own constants unchanged (tests/socket/socket_layer_test.cpp
 // checks every value against the system headers), while the core needs no
 // system header and builds where there is none.
 
@@ -17,6 +17,7 @@ inline constexpr int af_inet = 2;
 inline constexpr int af_inet6 = 10;
 inline constexpr int sock_stream = 1;
 inline constexpr int sock_dgram = 2;
+inline constexpr int sock_packet = 10;  // the last type (SOCK_MAX - 1)
 inline constexpr int sock_nonblock = 04000;
 inline constexpr int sock_cloexec = 02000000;
 inline constexpr int ipproto_ip = 0;

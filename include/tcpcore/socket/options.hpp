@@ -98,14 +98,17 @@ std::error_code socket_layer<P, Waiter>::setsockopt(int fd, int level, int name,
         }
         case sock::tcp_keepidle:
         case sock::tcp_keepintvl: {
-            if (v < 1 || v > max_keepalive_time.count() / 1000) return detail::bad_value();
+            // Linux's MAX_TCP_KEEPIDLE / MAX_TCP_KEEPINTVL: 32767 seconds.
+            if (v < 1 || v > std::chrono::duration_cast<std::chrono::seconds>(max_keepalive_time).count())
+                return detail::bad_value();
             const duration d = std::chrono::seconds{v};
-            if (name == sock::tcp_keepidle) {
-                s.keepidle = d;
-                return engine([&](connection_type& c) { return checked(c.set_keepalive_idle(d)); });
-            }
-            s.keepintvl = d;
-            return engine([&](connection_type& c) { return checked(c.set_keepalive_interval(d)); });
+            const bool idle = name == sock::tcp_keepidle;
+            // The socket keeps the value only once the connection took it.
+            const std::error_code r = engine([&](connection_type& c) {
+                return checked(idle ? c.set_keepalive_idle(d) : c.set_keepalive_interval(d));
+            });
+            if (!r) (idle ? s.keepidle : s.keepintvl) = d;
+            return r;
         }
         case sock::tcp_keepcnt:
             if (v < 1 || v > max_keepalive_probes) return detail::bad_value();

@@ -113,6 +113,9 @@ public:
         if (domain != sock::af_inet && domain != sock::af_inet6) return fail(EAFNOSUPPORT);
         const int flags = type & (sock::sock_nonblock | sock::sock_cloexec);
         const int kind = type & ~(sock::sock_nonblock | sock::sock_cloexec);
+        // Linux __sys_socket: bits beyond the type and its two flags, or a
+        // type past SOCK_PACKET, are invalid; a real type without TCP is not.
+        if (kind < 0 || kind > sock::sock_packet) return fail(EINVAL);
         if (kind != sock::sock_stream) return fail(kind == sock::sock_dgram ? EPROTONOSUPPORT : ESOCKTNOSUPPORT);
         if (protocol != 0 && protocol != sock::ipproto_tcp) return fail(EPROTONOSUPPORT);
         const auto fd = new_fd();
@@ -173,7 +176,7 @@ public:
             const auto port = free_port(*e, want.address);
             if (!port) return errno_code(EADDRINUSE);
             want.port = *port;
-        } else if (port_taken(*e, want, false)) {
+        } else if (port_taken(*e, want)) {
             return errno_code(EADDRINUSE);
         }
         e->local = want;
@@ -216,7 +219,7 @@ public:
         if (e->stage != stage_kind::fresh) return errno_code(EINVAL);
         if (!e->bound) {
             if (const auto b = bind(fd, {any_address(e->family), 0})) return b;
-        } else if (port_taken(*e, e->local, true)) {
+        } else if (port_taken(*e, e->local)) {
             return errno_code(EADDRINUSE);
         }
         if (const auto v = settle_variant(*e)) return v;
@@ -429,21 +432,21 @@ private:
     }
     [[nodiscard]] socket_address listen_address(const entry& e) const noexcept { return e.local; }
     // Linux's bind conflict rule, among this layer's sockets: the same port
-    // and overlapping addresses, unless both sides allow reuse and neither
-    // listens.
-    [[nodiscard]] bool port_taken(const entry& me, const socket_address& want, bool listening) const noexcept {
+    // and overlapping addresses, unless both sides allow reuse and the other
+    // does not listen (so of two SO_REUSEADDR sockets on a port, the first
+    // to listen() may, the second may not).
+    [[nodiscard]] bool port_taken(const entry& me, const socket_address& want) const noexcept {
         for (const auto& o : table_) {
             if (&o == &me || o.kind != entry_kind::tcp || !o.bound || o.local.port != want.port) continue;
             if (!(is_any(o.local.address) || is_any(want.address) || o.local.address == want.address)) continue;
-            const bool reuse = me.settings.reuseaddr && o.settings.reuseaddr && !listening &&
-                               o.stage != stage_kind::listening;
+            const bool reuse = me.settings.reuseaddr && o.settings.reuseaddr && o.stage != stage_kind::listening;
             if (!reuse) return true;
         }
         return false;
     }
     [[nodiscard]] std::optional<std::uint16_t> free_port(const entry& me, const ip_address& a) const noexcept {
         for (std::uint32_t p = 32768; p <= 60999; ++p)
-            if (!port_taken(me, {a, static_cast<std::uint16_t>(p)}, false)) return static_cast<std::uint16_t>(p);
+            if (!port_taken(me, {a, static_cast<std::uint16_t>(p)})) return static_cast<std::uint16_t>(p);
         return std::nullopt;
     }
 
