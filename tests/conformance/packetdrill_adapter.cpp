@@ -179,6 +179,12 @@ struct adapter {
     std::mutex mutex;
     std::condition_variable changed;
     std::uint64_t generation = 0;
+    // A blocked call that was signalled must get to run before packetdrill's
+    // thread, which spins on gettimeofday() taking the (unfair) mutex again
+    // and again, goes on: `observed` is the generation it last woke to.
+    std::condition_variable progress;
+    int blocked = 0;
+    std::uint64_t observed = 0;
 
     sysctl_map baseline;
     sysctl_map at_start;  // the sysctls the layer was built from
@@ -314,7 +320,11 @@ void queue_io::send_datagram(std::span<const std::uint8_t> datagram) {
 bool condition_waiter::wait_until(time_point) {
     if (held_lock == nullptr) return false;
     const std::uint64_t seen = owner->generation;
+    ++owner->blocked;
     owner->changed.wait(*held_lock, [&] { return owner->generation != seen; });
+    --owner->blocked;
+    owner->observed = owner->generation;
+    owner->progress.notify_all();
     return true;
 }
 
@@ -328,6 +338,8 @@ struct entry_guard {
     ~entry_guard() {
         held_lock = outer;
         a.signal();  // a call may have changed what a blocked call waits for
+        // ... and it looks before this thread calls in again.
+        a.progress.wait(lock, [this] { return a.blocked == 0 || a.observed == a.generation; });
     }
 };
 
@@ -672,7 +684,7 @@ int pd_epoll_ctl(void* u, int epfd, int op, int shown_fd, epoll_event* ev) {
     epoll_item item;
     if (ev != nullptr) item = {ev->events, ev->data.u64};
     else if (op != EPOLL_CTL_DEL) return fail(std::make_error_code(std::errc::bad_address));
-    return answer(l->epoll_ctl(g.a.layer_fd(epfd), op, g.a.layer_fd(fd), item));
+    return answer(l->epoll_ctl(g.a.layer_fd(epfd), op, fd, item));
 }
 int pd_epoll_wait(void* u, int epfd, epoll_event* events, int max, int timeout) {
     entry_guard g(u);

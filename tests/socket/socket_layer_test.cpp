@@ -1293,6 +1293,26 @@ TEST_CASE("socket layer: a blocking recv waits for the peer's data", "[socket]")
     CHECK(h.net.now() - t2 == 41ms);
 }
 
+TEST_CASE("socket layer: a blocking send larger than SO_SNDBUF returns once ACKs made room for all of it",
+          "[socket]") {
+    hosts<virtual_waiter> h;
+    const auto c = establish(h, 80, false);
+    REQUIRE(code_of(set_int(h.client, c.client, s::sol_socket, s::so_sndbuf, 21000)) == 0);
+    std::string data(61000, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 23);
+    const auto r = h.client.send(c.client, {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()});
+    REQUIRE(r.has_value());
+    CHECK(*r == data.size());
+    std::string got;
+    REQUIRE(h.run([&] {
+        std::uint8_t buf[65536];
+        if (const auto n = h.server.recv(c.server, buf, s::msg_dontwait))
+            got.append(reinterpret_cast<const char*>(buf), n->bytes);
+        return got.size() == data.size();
+    }));
+    CHECK(got == data);
+}
+
 TEST_CASE("socket layer: a blocking recv waits until SO_RCVLOWAT bytes are there", "[socket]") {
     hosts<virtual_waiter> h;
     const auto c = establish(h, 80, false);
