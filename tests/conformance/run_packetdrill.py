@@ -60,15 +60,24 @@ FAMILY_FLAGS = {
 
 # Each run gets its own network namespace, so the sysctls a script sets stay
 # its own while others run beside it, and a private /tmp, where
-# set_sysctls.py writes its restore script. The scripts' set-up
-# (common/defaults.sh) puts a qdisc on tun0, which in --so_filename mode
-# packetdrill does not create: an unused TUN device stands in for it.
-NETNS_SETUP = ('mount -t tmpfs tmpfs /tmp && ip link set lo up && '
-               'ip tuntap add dev tun0 mode tun && exec "$@"')
+# set_sysctls.py writes its restore script (named after packetdrill's pid, so
+# a shared /tmp is only untidier: it is kept when the build or the work
+# folder lives under /tmp, which a private one would hide). The scripts'
+# set-up (common/defaults.sh) puts a qdisc on tun0, which in --so_filename
+# mode packetdrill does not create: an unused TUN device stands in for it.
+NETNS_SETUP = 'ip link set lo up && ip tuntap add dev tun0 mode tun && exec "$@"'
+PRIVATE_TMP = 'mount -t tmpfs tmpfs /tmp && '
+private_tmp = True
+
+
+def under_tmp(path):
+    path = os.path.realpath(path)
+    return path == '/tmp' or path.startswith('/tmp/')
 
 
 def in_fresh_netns(command):
-    return ['unshare', '--net', '--mount', '--', 'sh', '-ec', NETNS_SETUP, 'sh'] + command
+    setup = (PRIVATE_TMP if private_tmp else '') + NETNS_SETUP
+    return ['unshare', '--net', '--mount', '--', 'sh', '-ec', setup, 'sh'] + command
 
 
 def environment():
@@ -405,7 +414,7 @@ def parse_args():
     p.add_argument('--snapshot', required=True, help="packetdrill's checkout (holds gtests/net)")
     p.add_argument('--expected', required=True, help='expected_failures.txt')
     p.add_argument('--work-dir', help='where the scripts\' copy, the baseline and the logs go '
-                   '(default: a new folder in /var/tmp; not /tmp, which each run replaces)')
+                   '(default: a new folder in /var/tmp)')
     p.add_argument('--table', help='write the markdown table of outcomes here')
     p.add_argument('--check-table', metavar='FILE',
                    help='fail unless the table written equals FILE (the committed one)')
@@ -438,10 +447,9 @@ def main():
     started = time.monotonic()
     expected = Expected(args.expected)  # a malformed list stops the run before it starts
 
-    # Not under /tmp: each run sees a private /tmp of its own (NETNS_SETUP).
     work = os.path.realpath(args.work_dir or tempfile.mkdtemp(prefix='tcpcore-packetdrill-', dir='/var/tmp'))
-    if work == '/tmp' or work.startswith('/tmp/'):
-        sys.exit(f'conformance: --work-dir {work}: the runs see a private /tmp, so not there')
+    global private_tmp
+    private_tmp = not any(under_tmp(p) for p in (work, args.packetdrill, args.adapter, args.snapshot))
     tree, logs = os.path.join(work, 'tree'), os.path.join(work, 'logs')
     baseline = os.path.join(work, 'baseline.txt')
     os.makedirs(work, exist_ok=True)
