@@ -104,6 +104,7 @@ TEST_CASE("ESTABLISHED: overlapping and duplicate data is delivered once") {
 TEST_CASE("ESTABLISHED: delayed ACK waits at most 40 ms, and ACKs every second full segment at once") {
     config c = plain_config();
     c.delayed_ack = true;
+    c.quick_ack = false;  // RFC 1122's delayed ACK from the first segment on
     harness h(c);
     h.established();
     h.send(at(1ms), {ACK, peer, us, 64000, {}, bytes_of(text(100))});
@@ -114,6 +115,81 @@ TEST_CASE("ESTABLISHED: delayed ACK waits at most 40 ms, and ACKs every second f
     h.expect_nothing(at(50ms));
     h.send(at(51ms), {ACK, peer + 636, us, 64000, {}, bytes_of(text(536))});
     h.expect(at(51ms), {{ACK, us, peer + 1172, our_window - 1172, {}, {}}});
+}
+
+TEST_CASE("ESTABLISHED: quick-ACK mode ACKs the first 16 data segments at once, then ACKs wait; a silence starts it again") {
+    config c = plain_config();
+    c.delayed_ack = true;  // and quick_ack, Linux's default
+    harness h(c);
+    h.established();
+    // 64000 bytes of window over 2 x 536 (the first guess of the peer's MSS)
+    // is more than 16: the cap.
+    seq32 next = peer;
+    for (int i = 0; i < 16; ++i) {
+        const time_point t = at(1ms) + i * 10ms;
+        h.send(t, {ACK, next, us, 64000, {}, bytes_of(text(100))});
+        next = next + 100;
+        const auto held = static_cast<std::uint16_t>(100 * (i + 1));  // unread: the window closes by it
+        h.expect(t, {{ACK, us, next, static_cast<std::uint16_t>(our_window - held), {}, {}}});
+    }
+    h.send(at(200ms), {ACK, next, us, 64000, {}, bytes_of(text(100))});
+    next = next + 100;
+    h.expect_nothing_until(at(240ms));
+    h.expect(at(240ms), {{ACK, us, next, our_window - 1700, {}, {}}});
+    // Longer than the RTO without data: quick ACKs again.
+    h.send(at(5s), {ACK, next, us, 64000, {}, bytes_of(text(100))});
+    h.expect(at(5s), {{ACK, us, next + 100, our_window - 1800, {}, {}}});
+}
+
+TEST_CASE("ESTABLISHED: an interactive connection's ACKs ride on its answers until one has to go alone") {
+    config c = plain_config();
+    c.delayed_ack = true;
+    harness h(c);
+    h.established();
+    h.send(at(1ms), {PSH | ACK, peer, us, 64000, {}, bytes_of("ping")});
+    h.expect(at(1ms), {{ACK, us, peer + 4, our_window - 4, {}, {}}});  // quick ACK
+    CHECK(h.read_all() == "ping");
+    // Answering within the delayed-ACK time makes the exchange interactive.
+    h.write(at(10ms), "pong");
+    // (What was read reopens the window only once worth announcing.)
+    h.expect(at(10ms), {{PSH | ACK, us, peer + 4, our_window - 4, {}, bytes_of("pong")}});
+    CHECK_FALSE(h.conn.quick_ack_mode());
+    h.send(at(100ms), {PSH | ACK, peer + 4, us + 4, 64000, {}, bytes_of("ping")});
+    h.expect_nothing_until(at(140ms));  // waiting for an answer to ride on
+    h.expect(at(140ms), {{ACK, us + 4, peer + 8, our_window - 8, {}, {}}});
+    // That ACK went alone: quick ACKs again.
+    CHECK(h.conn.quick_ack_mode());
+    CHECK(h.read_all() == "ping");
+    h.send(at(300ms), {PSH | ACK, peer + 8, us + 4, 64000, {}, bytes_of("ping")});
+    h.expect(at(300ms), {{ACK, us + 4, peer + 12, our_window - 12, {}, {}}});
+}
+
+TEST_CASE("ESTABLISHED: out-of-order data and duplicates start quick-ACK mode again") {
+    config c = plain_config();
+    c.delayed_ack = true;
+    harness h(c);
+    h.established();
+    REQUIRE(h.conn.set_quick_ack(false));  // interactive: in-order data waits
+    h.send(at(1ms), {ACK, peer, us, 64000, {}, bytes_of(text(100))});
+    h.expect_nothing(at(1ms));
+    h.send(at(2ms), {ACK, peer + 200, us, 64000, {}, bytes_of(text(100))});  // a hole at 100
+    h.expect(at(2ms), {{ACK, us, peer + 100, our_window - 100, {}, {}}});
+    CHECK(h.conn.quick_ack_mode());
+    h.send(at(3ms), {ACK, peer + 100, us, 64000, {}, bytes_of(text(100))});  // fills it
+    h.expect(at(3ms), {{ACK, us, peer + 300, our_window - 300, {}, {}}});
+}
+
+TEST_CASE("ESTABLISHED: TCP_QUICKACK off delays ACKs; on sends the one owed at once") {
+    config c = plain_config();
+    c.delayed_ack = true;
+    harness h(c);
+    h.established();
+    REQUIRE(h.conn.set_quick_ack(false));
+    CHECK_FALSE(h.conn.quick_ack_mode());
+    h.send(at(1ms), {ACK, peer, us, 64000, {}, bytes_of(text(100))});
+    h.expect_nothing(at(10ms));
+    REQUIRE(h.conn.set_quick_ack(true));
+    h.expect(at(10ms), {{ACK, us, peer + 100, our_window - 100, {}, {}}});
 }
 
 // Found by the connection fuzzer: the delayed-ACK deadline is kept as 32

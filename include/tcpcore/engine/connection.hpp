@@ -432,6 +432,18 @@ public:
         return {};
     }
     [[nodiscard]] bool corked() const noexcept { return (hold_ & detail::hold::cork) != 0; }
+    // TCP_QUICKACK. On: ACKs go at once while quick-ACK mode lasts, and one
+    // now owed goes now; off: ACKs wait to ride on data (Linux's ping-pong
+    // mode), until a delayed ACK has to go alone.
+    config_check set_quick_ack(bool on) noexcept {
+        pacing_.set_interactive(!on);
+        if (on && (flags_ & flag::delack)) {
+            flags_ &= ~flag::delack;
+            flags_ |= flag::ack_now;
+        }
+        return {};
+    }
+    [[nodiscard]] bool quick_ack_mode() const noexcept { return !pacing_.interactive(); }
     // Moves the connection to another configuration, which must outlive it
     // and have passed validate() (a socket layer's per-socket buffer sizes
     // or MSS clamp). Buffers are allocated at the sizes of the configuration
@@ -477,6 +489,7 @@ private:
         snd_.start_over(iss, mss, cfg_->initial_cwnd);
         rcv_ = {};
         rcv_.mss = mss;
+        pacing_ = {};
         out_.start_over(ts_offset);
         timers_.start_over(now);
         cc_ = CC{};
@@ -580,6 +593,7 @@ private:
     }
 
     void process(time_point now, const tcp_segment_view& seg, const ip_address& src, const arrival_decision& d) {
+        const bool quiet = now - timers_.last_rcv > std::chrono::seconds{65};  // beyond ack_pacing's clock
         move_last_rcv(now);
         timers_.restart_probing();
         [[maybe_unused]] const tcp_state state_before = state_;
@@ -626,7 +640,9 @@ private:
         if (state_ == tcp_state::closed) return;
         [[maybe_unused]] const seq32 rcv_before = rcv_.nxt;
         [[maybe_unused]] const bool receiving = can_receive_data(state_);
-        const auto data = detail::take_data_and_fin(now, seg, {*cfg_, state_, flags_, events_, rcv_, timers_},
+        const auto data = detail::take_data_and_fin(now, seg,
+                                                    {*cfg_, state_, flags_, events_, rcv_, timers_, pacing_,
+                                                     current_rto(), quiet},
                                                     [this]() -> std::optional<detail::receive_storage> {
                                                         if (!ensure_buffers()) return std::nullopt;
                                                         return detail::receive_storage{receive_ring(), ooo()};
@@ -686,6 +702,7 @@ private:
         if ((flags_ & flag::delack) && delack_deadline() <= now) {
             flags_ &= ~flag::delack;
             flags_ |= flag::ack_now;
+            pacing_.set_interactive(false);  // an ACK had to go alone: not so interactive (Linux)
         }
         if ((flags_ & flag::rtx_armed) && timers_.rtx_deadline <= now) {
             // A retransmission timeout proper: not the persist timer, a loss
@@ -720,7 +737,8 @@ private:
     }
 
     [[nodiscard]] detail::segment_output output() noexcept {
-        return {*cfg_, tuple_, state_, flags_, snd_, rcv_, timers_, out_, send_ring(), sacked(), ooo(), {}, hold_};
+        return {*cfg_,     tuple_,  state_, flags_, snd_,  rcv_,  timers_, out_, send_ring(),
+                sacked(), ooo(), {},      hold_,  pacing_};
     }
 
     // ---- Counting (only with counters) ---------------------------------------
@@ -837,6 +855,7 @@ private:
     tcp_state state_ = tcp_state::closed;
     std::uint8_t error_ = 0;
     std::uint8_t hold_ = 0;  // detail::hold bits: TCP_CORK, MSG_MORE, a pending push
+    detail::ack_pacing pacing_{};
     [[no_unique_address]] CC cc_;
     [[no_unique_address]] Tracer tracer_;
     [[no_unique_address]] Counters counters_;  // empty unless a bundle asks for counting

@@ -56,7 +56,8 @@ struct segment_output {
     ring_ref send_ring;
     const_range_set sacked, ooo;
     sent_segment sent;  // what next() wrote, for the connection's counters
-    std::uint8_t hold = 0;
+    std::uint8_t hold;
+    ack_pacing& pacing;
 
     [[nodiscard]] send_inputs send_in() const noexcept { return {flags, state, sacked, hold}; }
 
@@ -110,6 +111,7 @@ struct segment_output {
         const std::size_t n = write_segment(
             out, tuple, {seq, ack ? rcv.nxt : seq32{}, fl, window, payload_offset, payload_len}, o, send_ring);
         if (n != 0 && ack) {
+            if (flags & (flag::ack_now | flag::delack)) pacing.ack_sent();
             rcv.last_ack_sent = rcv.nxt;
             flags &= ~(flag::ack_now | flag::delack);
         }
@@ -145,6 +147,11 @@ struct segment_output {
         const std::uint32_t offset = seq_distance(snd.data_start(send_in()), s);
         const std::uint16_t window = rcv.take_window_field(receive_capacity(cfg));
         const std::size_t n = write(out, s, fl, o, offset, bytes, window);
+        // Data sent soon after data arrived: an interactive exchange, whose
+        // ACKs wait to ride on the answers (Linux tcp_event_data_sent).
+        if (bytes != 0 && cfg.quick_ack && (pacing.bits & ack_pacing::started) &&
+            pacing.since_data(now) < cfg.delayed_ack_timeout)
+            pacing.set_interactive(true);
         sent = {bytes, false, fin, false, rtx};
         snd.on_sent(now, s, seq_len, rtx, timers.retransmits, flags);
         if (fin) flags |= flag::fin_sent;

@@ -82,7 +82,11 @@ struct receive_side {
     // After the application reads: whether the window has opened enough to
     // announce (Linux tcp_cleanup_rbuf: when it would at least double).
     [[nodiscard]] bool window_worth_announcing(std::uint32_t before, std::uint32_t capacity) const noexcept {
-        const std::uint32_t free_space = capacity - buf_len;
+        // What the window field can say: a buffer larger than 64 KiB without
+        // window scaling opens no wider window (Linux compares against its
+        // window clamp), so a read that frees it is no news.
+        const std::uint32_t largest = std::uint32_t{0xffff} << ws;
+        const std::uint32_t free_space = std::min(capacity - buf_len, largest);
         return (before == 0 && free_space >= mss) || (free_space >= 2u * before && free_space - before >= mss);
     }
 
@@ -144,6 +148,64 @@ struct receive_side {
     }
 };
 
+// When data is ACKed at once rather than after the delayed-ACK time, as
+// Linux decides it (tcp_event_data_recv, __tcp_ack_snd_check): quick-ACK
+// mode gives up to 16 immediate ACKs at the start of the data, after a
+// silence longer than the RTO, and after a hole or a duplicate; an
+// interactive ("ping-pong") connection, one that sent data within the
+// delayed-ACK time of receiving some, delays its ACKs to carry them on its
+// answers, until a delayed ACK has to go alone. Linux also adapts the
+// delayed-ACK time (its ATO) to the arrival rhythm; here it stays the
+// configuration's. Four bytes, in the connection's padding.
+struct ack_pacing {
+    static constexpr std::uint8_t max_quick = 16;       // TCP_MAX_QUICKACKS
+    static constexpr std::uint8_t quick_mask = 0x1f;    // bits 0-4: quick ACKs left
+    static constexpr std::uint8_t started = 1u << 5;    // data has arrived (Linux: ATO set)
+    static constexpr std::uint8_t pingpong = 1u << 6;   // interactive: ACKs wait for data to ride on
+    std::uint8_t bits = 0;
+    std::uint16_t last_data_ms = 0;  // when data last arrived, in ms modulo 2^16
+
+    [[nodiscard]] std::uint8_t quick() const noexcept { return bits & quick_mask; }
+    [[nodiscard]] bool in_quick_mode() const noexcept { return quick() != 0 && !(bits & pingpong); }
+    [[nodiscard]] bool interactive() const noexcept { return (bits & pingpong) != 0; }
+    void set_interactive(bool on) noexcept {
+        if (on) bits |= pingpong;
+        else bits &= static_cast<std::uint8_t>(~pingpong);
+    }
+    // Linux tcp_incr_quickack: half the window in segments, at least 2, at
+    // most 16; never fewer than are left.
+    void add_quick(std::uint32_t window, std::uint32_t rcv_mss) noexcept {
+        std::uint32_t q = rcv_mss != 0 ? window / (2u * rcv_mss) : 0;
+        if (q == 0) q = 2;
+        q = std::min<std::uint32_t>(q, max_quick);
+        if (q > quick()) bits = static_cast<std::uint8_t>((bits & ~quick_mask) | q);
+    }
+    // Linux tcp_enter_quickack_mode: out-of-order or duplicate data.
+    void enter_quick(std::uint32_t window, std::uint32_t rcv_mss) noexcept {
+        add_quick(window, rcv_mss);
+        set_interactive(false);
+    }
+    // An ACK went while one was owed (Linux tcp_dec_quickack_mode).
+    void ack_sent() noexcept {
+        if (quick() != 0) bits = static_cast<std::uint8_t>(bits - 1);
+    }
+    [[nodiscard]] duration since_data(time_point now) const noexcept {
+        return std::chrono::milliseconds{static_cast<std::uint16_t>(ms32(now) - last_data_ms)};
+    }
+    // In-order data arrived at `now`; `rto` measures a silence. A silence
+    // longer than 65 s reads modulo 2^16 ms: `quiet` (nothing at all arrived
+    // for longer than that) settles it.
+    void data_arrived(time_point now, duration rto, bool quiet, std::uint32_t window, std::uint32_t rcv_mss) noexcept {
+        if (!(bits & started)) {
+            add_quick(window, rcv_mss);
+            bits |= started;
+        } else if (quiet || since_data(now) > rto) {
+            add_quick(window, rcv_mss);
+        }
+        last_data_ms = static_cast<std::uint16_t>(ms32(now));
+    }
+};
+
 // What data and a FIN arriving touch besides the receive side: made for one
 // segment, never stored.
 struct data_parts {
@@ -153,6 +215,9 @@ struct data_parts {
     connection_events& events;
     receive_side& rcv;
     timer_state& timers;
+    ack_pacing& pacing;
+    duration rto;  // what counts as a silence for quick-ACK mode
+    bool quiet;    // nothing arrived for longer than ack_pacing's clock can tell
 };
 
 // Where arriving data goes: the receive ring and the reassembly map, both in
@@ -175,18 +240,22 @@ void take_data(time_point now, seq32 first, std::span<const std::uint8_t> payloa
     // Nothing new, or nothing fits (a zero-window probe, say), or out of
     // memory (the peer will retransmit): answer at once.
     const std::optional<receive_storage> r = fits.empty() ? std::nullopt : storage();
+    const std::uint32_t window = rcv.advertised_window();
     if (!r) {
+        if (p.cfg.quick_ack && fits.empty()) p.pacing.enter_quick(window, rcv.mss);  // a duplicate
         p.flags |= flag::ack_now;
         return;
     }
     bool in_order = false;
     const bool immediately = rcv.store(first, payload, fits, r->ring, r->ooo, in_order);
     if (!in_order) {
+        if (p.cfg.quick_ack) p.pacing.enter_quick(window, rcv.mss);
         p.flags |= flag::ack_now;  // RFC 5681 §4.2: immediately, with SACK blocks
         return;
     }
     p.events |= connection_events::readable;
-    if (rcv.ack_due_now(immediately, p.cfg)) {
+    if (p.cfg.quick_ack) p.pacing.data_arrived(now, p.rto, p.quiet, window, rcv.mss);
+    if (rcv.ack_due_now(immediately, p.cfg) || (p.cfg.quick_ack && p.pacing.in_quick_mode())) {
         p.flags |= flag::ack_now;
         p.flags &= ~flag::delack;
     } else {
@@ -219,6 +288,8 @@ data_outcome take_data_and_fin(time_point now, const tcp_segment_view& seg, data
         return data_outcome::taken;
     }
     p.rcv.nxt = p.rcv.nxt + 1;
+    // Linux's tcp_fin: the peer closing makes the connection interactive.
+    if (p.state == tcp_state::established) p.pacing.set_interactive(true);
     p.flags |= flag::fin_received | flag::ack_now;
     p.flags &= ~flag::delack;
     p.events |= connection_events::peer_closed | connection_events::readable;

@@ -70,6 +70,12 @@ struct config {
     bool nodelay = false;                      // true disables Nagle (TCP_NODELAY)
     bool delayed_ack = true;
     duration delayed_ack_timeout = std::chrono::milliseconds{40};  // Linux's minimum ATO
+    // Linux's quick-ACK mode: the first data of a connection, data after a
+    // silence longer than the RTO, and data after a hole or a duplicate are
+    // ACKed at once, up to 16 ACKs, unless the connection is interactive
+    // (it answered data within the delayed-ACK time). false: RFC 1122's
+    // plain delayed ACK for every in-order segment.
+    bool quick_ack = true;
     std::uint8_t initial_cwnd = 10;            // segments (RFC 6928)
 
     friend constexpr bool operator==(const config&, const config&) noexcept = default;

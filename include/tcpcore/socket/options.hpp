@@ -125,6 +125,10 @@ std::error_code socket_layer<P, Waiter>::setsockopt(int fd, int level, int name,
             return engine([&](connection_type& c) { return checked(c.set_user_timeout(d)); });
         }
         case sock::tcp_notsent_lowat: s.notsent_lowat = static_cast<std::uint32_t>(v); return {};
+        case sock::tcp_quickack:
+            // Linux: bit 0 on leaves interactive (ping-pong) mode and sends an
+            // owed ACK; off enters it. A socket without a connection keeps nothing.
+            return engine([&](connection_type& c) { return checked(c.set_quick_ack((v & 1) != 0)); });
         case sock::tcp_cork:
             s.cork = v != 0;
             return engine([&](connection_type& c) { return checked(c.set_cork(v != 0)); });
@@ -211,6 +215,7 @@ expected<std::size_t, std::error_code> socket_layer<P, Waiter>::getsockopt(int f
         // The socket's own value: 0 until set, as Linux (the layer-wide default applies then).
         case sock::tcp_notsent_lowat: return give(static_cast<int>(s.notsent_lowat.value_or(0)));
         case sock::tcp_cork: return give(int{s.cork});
+        case sock::tcp_quickack: return give(int{!live || connection(*e).quick_ack_mode()});
         // Reno and CUBIC have nothing to say here: Linux answers with 0 bytes.
         case sock::tcp_cc_info: return std::size_t{0};
         case sock::tcp_inq: return give(int{s.inq});
