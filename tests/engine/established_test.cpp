@@ -297,6 +297,23 @@ TEST_CASE("ESTABLISHED: setting no-delay sends what a cork holds, once") {
     CHECK(h.conn.corked());
 }
 
+TEST_CASE("ESTABLISHED: a window clamp caps the window offered, below the buffer") {
+    config c = plain_config();
+    c.window_clamp = 4000;  // TCP_WINDOW_CLAMP; the buffer holds 64000
+    harness h(c);
+    h.established();
+    // The clamp bounds the window, not what the buffer holds (Linux's
+    // window is min(free space, clamp)): with 1000 bytes unread it is still 4000.
+    h.send(at(1ms), {ACK, peer, us, 64000, {}, bytes_of(text(1000))});
+    h.expect(at(1ms), {{ACK, us, peer + 1000, 4000, {}, {}}});
+    h.send(at(2ms), {ACK, peer + 1000, us, 64000, {}, bytes_of(text(4000))});
+    h.expect(at(2ms), {{ACK, us, peer + 5000, 4000, {}, {}}});
+    // Reading frees buffer space but opens no window past the clamp: no update.
+    std::uint8_t buf[5000];
+    CHECK(h.conn.recv(buf) == 5000);
+    h.expect_nothing(at(3ms));
+}
+
 TEST_CASE("ESTABLISHED: a read that opens the window announces it") {
     config c = plain_config();
     c.receive_buffer = 4000;

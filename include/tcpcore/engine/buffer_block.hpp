@@ -34,6 +34,10 @@ inline constexpr std::size_t range_bytes = 2 * range_capacity * sizeof(sack_bloc
 
 [[nodiscard]] inline std::uint32_t send_capacity(const config& c) noexcept { return c.send_buffer; }
 [[nodiscard]] inline std::uint32_t receive_capacity(const config& c) noexcept { return c.receive_buffer; }
+// The largest window offered: the buffer, or less under a window clamp.
+[[nodiscard]] inline std::uint32_t window_limit(const config& c) noexcept {
+    return c.window_clamp != 0 && c.window_clamp < c.receive_buffer ? c.window_clamp : c.receive_buffer;
+}
 // The scaled window field is rounded up so the advertised edge never moves
 // left; the buffer holds the up to 2^scale - 1 bytes that promises (at the
 // largest scale this configuration can offer).

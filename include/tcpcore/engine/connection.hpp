@@ -733,7 +733,7 @@ private:
     // After the application reads: announce a window that has opened enough.
     void maybe_announce_window(std::uint32_t before) noexcept {
         if (!is_synchronized(state_) || (flags_ & flag::fin_received)) return;
-        if (rcv_.window_worth_announcing(before, receive_capacity())) flags_ |= flag::ack_now;
+        if (rcv_.window_worth_announcing(before, receive_capacity(), detail::window_limit(*cfg_))) flags_ |= flag::ack_now;
     }
 
     [[nodiscard]] detail::segment_output output() noexcept {

@@ -5,6 +5,7 @@
 // RFC 2018, RFC 6928). One function for the SYN itself and for a SYN cookie's
 // recollection of it (RFC 4987), so both paths agree by construction.
 
+#include <tcpcore/engine/buffer_block.hpp>
 #include <tcpcore/engine/control.hpp>
 #include <tcpcore/engine/receive.hpp>
 #include <tcpcore/engine/send.hpp>
@@ -44,7 +45,7 @@ struct peer_syn {
 
 inline void negotiate(const config& cfg, const peer_syn& syn, std::uint32_t& flags, send_side& snd,
                       receive_side& rcv) noexcept {
-    rcv.take_syn(syn.irs, cfg.receive_buffer);
+    rcv.take_syn(syn.irs, window_limit(cfg));
     snd.wl1 = syn.irs;
     snd.wnd = snd.max_wnd = syn.window;
     if (cfg.window_scaling && syn.window_scale) {

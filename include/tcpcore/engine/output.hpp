@@ -121,7 +121,7 @@ struct segment_output {
     std::size_t syn(time_point now, std::span<std::uint8_t> out) noexcept {
         const bool synack = state == tcp_state::syn_received;
         const tcp_options o = options(now, true);
-        const std::uint16_t window = static_cast<std::uint16_t>(std::min<std::uint32_t>(receive_capacity(cfg), 0xffff));
+        const std::uint16_t window = static_cast<std::uint16_t>(std::min<std::uint32_t>(window_limit(cfg), 0xffff));
         // A SYN's window is never scaled (RFC 7323 §2.2), so a SYN,ACK sent
         // again after a scaled ACK may offer a byte or so less than that ACK
         // did; what was offered stays offered.
@@ -145,7 +145,7 @@ struct segment_output {
         if (fin) fl |= tcp_flags::fin;
         if (bytes != 0 && s + bytes == end) fl |= tcp_flags::psh;  // the end of what was written
         const std::uint32_t offset = seq_distance(snd.data_start(send_in()), s);
-        const std::uint16_t window = rcv.take_window_field(receive_capacity(cfg));
+        const std::uint16_t window = rcv.take_window_field(receive_capacity(cfg), window_limit(cfg));
         const std::size_t n = write(out, s, fl, o, offset, bytes, window);
         // Data sent soon after data arrived: an interactive exchange, whose
         // ACKs wait to ride on the answers (Linux tcp_event_data_sent).
@@ -167,7 +167,7 @@ struct segment_output {
 
     std::size_t bare_ack(time_point now, std::span<std::uint8_t> out, seq32 seq) noexcept {
         const tcp_options o = options(now, false);
-        const std::uint16_t window = rcv.take_window_field(receive_capacity(cfg));
+        const std::uint16_t window = rcv.take_window_field(receive_capacity(cfg), window_limit(cfg));
         sent = {};
         return write(out, seq, tcp_flags::ack, o, 0, 0, window);
     }

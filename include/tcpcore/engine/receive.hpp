@@ -64,8 +64,9 @@ struct receive_side {
     // The window to offer, as the 16-bit field, moving the advertised right
     // edge; it never moves left (RFC 9293 §3.8.6.2.2), and small increases are
     // held back (receiver SWS avoidance, RFC 1122 4.2.3.3).
-    std::uint16_t take_window_field(std::uint32_t capacity) noexcept {
-        const std::uint32_t free_space = capacity > buf_len ? capacity - buf_len : 0;
+    // `limit` is the largest window offered (a window clamp), at most `capacity`.
+    std::uint16_t take_window_field(std::uint32_t capacity, std::uint32_t limit) noexcept {
+        const std::uint32_t free_space = std::min(capacity > buf_len ? capacity - buf_len : 0, limit);
         const seq32 possible = nxt + free_space;
         seq32 edge = adv < nxt ? nxt : adv;
         const std::uint32_t sws = std::min<std::uint32_t>(capacity / 2, mss);
@@ -81,11 +82,12 @@ struct receive_side {
 
     // After the application reads: whether the window has opened enough to
     // announce (Linux tcp_cleanup_rbuf: when it would at least double).
-    [[nodiscard]] bool window_worth_announcing(std::uint32_t before, std::uint32_t capacity) const noexcept {
+    [[nodiscard]] bool window_worth_announcing(std::uint32_t before, std::uint32_t capacity,
+                                               std::uint32_t limit) const noexcept {
         // What the window field can say: a buffer larger than 64 KiB without
         // window scaling opens no wider window (Linux compares against its
         // window clamp), so a read that frees it is no news.
-        const std::uint32_t largest = std::uint32_t{0xffff} << ws;
+        const std::uint32_t largest = std::min(std::uint32_t{0xffff} << ws, limit);
         const std::uint32_t free_space = std::min(capacity - buf_len, largest);
         return (before == 0 && free_space >= mss) || (free_space >= 2u * before && free_space - before >= mss);
     }

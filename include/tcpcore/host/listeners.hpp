@@ -160,7 +160,7 @@ private:
     f.seq = cookies.make(t, syn.seq(), peer_mss, now);
     f.ack = syn.seq() + 1;
     f.flags = tcp_flags::syn | tcp_flags::ack;
-    f.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(cfg.receive_buffer, 0xffff));
+    f.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(detail::window_limit(cfg), 0xffff));
     tcp_options o;
     o.mss = std::min<std::uint16_t>(cfg.mss, peer_mss);
     // Window scale and SACK can be remembered only inside a timestamp.

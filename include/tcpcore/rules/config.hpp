@@ -64,6 +64,9 @@ struct config {
     // may grow to (max(tcp_rmem[2], net.core.rmem_max)), so a socket with a
     // small buffer still announces the scale it could use. 0: receive_buffer.
     std::uint32_t receive_buffer_max = 0;
+    // The largest window we offer, when smaller than the buffer (Linux's
+    // TCP_WINDOW_CLAMP). 0: no clamp; else at least min_window_clamp.
+    std::uint32_t window_clamp = 0;
     bool window_scaling = true;                // RFC 7323
     bool sack = true;                          // RFC 2018
     bool timestamps = true;                    // RFC 7323
@@ -102,6 +105,7 @@ enum class config_field : std::uint8_t {
     send_buffer,
     receive_buffer,
     receive_buffer_max,
+    window_clamp,
     delayed_ack_timeout,
     initial_cwnd,
 };
@@ -127,6 +131,7 @@ enum class config_field : std::uint8_t {
         case config_field::send_buffer: return "send_buffer";
         case config_field::receive_buffer: return "receive_buffer";
         case config_field::receive_buffer_max: return "receive_buffer_max";
+        case config_field::window_clamp: return "window_clamp";
         case config_field::delayed_ack_timeout: return "delayed_ack_timeout";
         case config_field::initial_cwnd: return "initial_cwnd";
     }
@@ -150,6 +155,7 @@ struct config_check {
 // Linux's limits for the per-socket options (include/net/tcp.h).
 inline constexpr std::uint8_t max_syn_retries = 127;          // MAX_TCP_SYNCNT
 inline constexpr std::uint8_t max_keepalive_probes = 127;     // MAX_TCP_KEEPCNT
+inline constexpr std::uint32_t min_window_clamp = 1152;  // Linux: SOCK_MIN_RCVBUF / 2
 inline constexpr duration max_keepalive_time = std::chrono::seconds{32767};  // MAX_TCP_KEEPIDLE / KEEPINTVL
 inline constexpr std::uint16_t min_mss = 88;                  // TCP_MIN_MSS
 inline constexpr std::uint32_t max_window_bytes = 1u << 30;   // 65535 << 14, rounded
@@ -178,6 +184,7 @@ inline void mss_must_be_at_least_88() {}
 inline void send_buffer_must_be_positive() {}
 inline void receive_buffer_must_hold_a_segment_and_fit_a_scaled_window() {}
 inline void receive_buffer_max_must_be_zero_or_at_most_1_GiB() {}
+inline void window_clamp_must_be_zero_or_1152_to_1_GiB() {}
 inline void delayed_ack_timeout_must_be_positive_and_below_500ms() {}
 inline void initial_cwnd_must_be_at_least_1() {}
 }  // namespace config_rule
@@ -256,6 +263,9 @@ constexpr config_check config_fails(config_field field, std::string_view message
     if (c.receive_buffer_max > max_window_bytes)
         return config_fails(config_field::receive_buffer_max, "receive_buffer_max must be at most 1 GiB",
                             config_rule::receive_buffer_max_must_be_zero_or_at_most_1_GiB);
+    if (c.window_clamp != 0 && (c.window_clamp < min_window_clamp || c.window_clamp > max_window_bytes))
+        return config_fails(config_field::window_clamp, "window_clamp must be 0 (none) or 1152 bytes to 1 GiB",
+                            config_rule::window_clamp_must_be_zero_or_1152_to_1_GiB);
     if (c.delayed_ack_timeout <= duration::zero() || c.delayed_ack_timeout >= std::chrono::milliseconds{500})
         return config_fails(config_field::delayed_ack_timeout,
                             "delayed_ack_timeout must be positive and below 500 ms (RFC 1122 4.2.3.2)",

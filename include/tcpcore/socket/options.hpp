@@ -125,6 +125,19 @@ std::error_code socket_layer<P, Waiter>::setsockopt(int fd, int level, int name,
             return engine([&](connection_type& c) { return checked(c.set_user_timeout(d)); });
         }
         case sock::tcp_notsent_lowat: s.notsent_lowat = static_cast<std::uint32_t>(v); return {};
+        case sock::tcp_window_clamp: {
+            // Linux tcp_set_window_clamp: 0 clears it, only on a closed
+            // socket; anything else is raised to SOCK_MIN_RCVBUF / 2.
+            const bool closed = !live || connection(*e).state() == tcp_state::closed;
+            if (v == 0 && !closed) return detail::bad_value();
+            const std::uint32_t before = s.window_clamp;
+            s.window_clamp = v == 0 ? 0u : std::max<std::uint32_t>(v < 0 ? 0u : static_cast<std::uint32_t>(v), min_window_clamp);
+            if (const auto r = settle_variant(*e)) {
+                s.window_clamp = before;
+                return r;
+            }
+            return {};
+        }
         case sock::tcp_quickack:
             // Linux: bit 0 on leaves interactive (ping-pong) mode and sends an
             // owed ACK; off enters it. A socket without a connection keeps nothing.
@@ -215,6 +228,9 @@ expected<std::size_t, std::error_code> socket_layer<P, Waiter>::getsockopt(int f
         // The socket's own value: 0 until set, as Linux (the layer-wide default applies then).
         case sock::tcp_notsent_lowat: return give(static_cast<int>(s.notsent_lowat.value_or(0)));
         case sock::tcp_cork: return give(int{s.cork});
+        // The clamp set, else (once connected) the largest window the buffer allows.
+        case sock::tcp_window_clamp:
+            return give(static_cast<int>(s.window_clamp != 0 ? s.window_clamp : live ? detail::window_limit(cfg) : 0u));
         case sock::tcp_quickack: return give(int{!live || connection(*e).quick_ack_mode()});
         // Reno and CUBIC have nothing to say here: Linux answers with 0 bytes.
         case sock::tcp_cc_info: return std::size_t{0};
@@ -256,6 +272,7 @@ std::error_code socket_layer<P, Waiter>::settle_variant(entry& e) {
     if (s.sndbuf) c.send_buffer = static_cast<std::uint32_t>(s.sndbuf);
     if (s.rcvbuf) c.receive_buffer = static_cast<std::uint32_t>(s.rcvbuf);
     if (s.user_mss) c.mss = std::min(c.mss, s.user_mss);
+    if (s.window_clamp) c.window_clamp = std::min<std::uint32_t>(s.window_clamp, max_window_bytes);
     const auto v = variants_.acquire(c);
     if (!v) return v.error();
     if (e.stage == stage_kind::connection) {

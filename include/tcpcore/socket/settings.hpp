@@ -63,6 +63,7 @@ struct socket_settings {
     bool keepalive = false;
     bool nodelay = false;
     bool cork = false;  // TCP_CORK
+    std::uint32_t window_clamp = 0;  // TCP_WINDOW_CLAMP; 0: none
     bool inq = false;
     bool linger = false;
     std::uint32_t linger_seconds = 0;

@@ -121,7 +121,7 @@ struct fixtures {
         }
         c.snd_.nxt = iss + 1;
         c.rcv_.nxt = c.rcv_.last_ack_sent = irs + 1;
-        c.rcv_.adv = irs + 1 + std::min<std::uint32_t>(c.cfg_->receive_buffer, 0xffff);
+        c.rcv_.adv = irs + 1 + std::min<std::uint32_t>(detail::window_limit(*c.cfg_), 0xffff);
         c.snd_.wl1 = irs;
         c.snd_.wnd = c.snd_.max_wnd = 64000;
         c.snd_.mss = 1460;
