@@ -6,15 +6,18 @@
 // input decides and which counts what is still held.
 
 #include <tcpcore/policies/allocator.hpp>
+#include <tcpcore/socket/constants.hpp>
 #include <tcpcore/wire/seq.hpp>
 #include <tcpcore/wire/tcp_header.hpp>
 #include <tcpcore/wire/tcp_options.hpp>
 #include <tcpcore/rules/time.hpp>
 
 #include <cstddef>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <vector>
@@ -298,6 +301,210 @@ namespace net_action {
 inline constexpr std::uint8_t drop = 0, duplicate = 1, to_front = 2, corrupt = 3, hold = 4, deliver = 5,
                               set_delay = 6, count = 7;
 }
+
+// ---- The socket command language (fuzz_sockets.cpp) ----------------------
+//
+// setup:  u8 k0, u8 k1, u8 delay_ms, u8 k3, u32 fate, u32 alloc_fail_mask
+// (k1 picks configuration variants as the endpoints' e1 does; k3: bits 0-3
+// ephemeral ports 40000..40000+n, 0x10 one TIME-WAIT entry at most, 0x20
+// none, 0x40 net.ipv4.tcp_notsent_lowat 4096)
+// then commands: u8 op (bit 7: settle, i.e. run the network 100 ms further afterwards)
+//
+// A descriptor byte: bit 0 the host; bits 1-4 the descriptor: 3 + n for
+// n < 13 (sockets and epoll sets alike), then -1, 0 and 1 << 20, never open.
+namespace sk_op {
+inline constexpr std::uint8_t socket = 0;        // u8 host|domain|type|protocol (see sk_socket_*)
+inline constexpr std::uint8_t bind = 1;          // u8 fd, u8 address|port (see sk_address)
+inline constexpr std::uint8_t listen = 2;        // u8 fd, u8 backlog (index into sk_backlogs)
+inline constexpr std::uint8_t accept = 3;        // u8 fd, u8 flags (bits 0-1 sk_accept_flags, bit 2 ask the peer)
+inline constexpr std::uint8_t connect = 4;       // u8 fd, u8 address|port
+inline constexpr std::uint8_t send = 5;          // u8 fd, u8 flags (bits: sk_send_flags), u16 length
+inline constexpr std::uint8_t sendv = 6;         // u8 fd, u8 flags, u8 pieces (0-7), u8 length code each
+inline constexpr std::uint8_t recv = 7;          // u8 fd, u8 flags (bits: sk_recv_flags), u16 length
+inline constexpr std::uint8_t recvv = 8;         // u8 fd, u8 flags, u8 pieces (0-7), u8 length code each
+inline constexpr std::uint8_t shutdown = 9;      // u8 fd, u8 how (sk_shutdown_how)
+inline constexpr std::uint8_t close = 10;        // u8 fd
+inline constexpr std::uint8_t fcntl = 11;        // u8 fd, u8 command (bits 0-2) | argument (bits 3-5)
+inline constexpr std::uint8_t ioctl = 12;        // u8 fd, u8 request (sk_ioctls)
+inline constexpr std::uint8_t name = 13;         // u8 fd, u8 which: even getsockname, odd getpeername
+inline constexpr std::uint8_t setsockopt = 14;   // u8 fd, option, value (see below)
+inline constexpr std::uint8_t getsockopt = 15;   // u8 fd, option, u8 room (sk_room)
+inline constexpr std::uint8_t poll = 16;         // u8 host|count-1 (bits 1-2), (u8 fd, u8 events) each, u8 timeout
+inline constexpr std::uint8_t epoll_create = 17; // u8 host|how (bits 1-3)
+inline constexpr std::uint8_t epoll_ctl = 18;    // u8 epfd, u8 op (sk_epoll_ops), u8 fd, u8 events (bits: sk_epoll_events)
+inline constexpr std::uint8_t epoll_wait = 19;   // u8 epfd, u8 max events (0-15), u8 timeout
+inline constexpr std::uint8_t sync = 20;         // u8 host
+inline constexpr std::uint8_t advance = 21;      // u8 unit, u8 amount
+inline constexpr std::uint8_t net = 22;          // u8 action, u8 packet [, u8 at, u8 xor (corrupt) | u8 times (hold)]
+inline constexpr std::uint8_t fate = 23;         // u32: what happens to the next 16 datagrams
+inline constexpr std::uint8_t repeat = 24;       // u8 n, u8 k: the previous 1 + n % 16 commands, 1 + k % 32 times more
+inline constexpr std::uint8_t fail_alloc = 25;   // u8 host|n: that host's next n >> 1 allocations fail
+inline constexpr std::uint8_t count = 26;
+}  // namespace sk_op
+
+// k0 bits
+inline constexpr std::uint8_t sk_bundle_heap = 1u << 0;  // timer heap, RFC 6528 ISNs, CUBIC (else wheel, sequential, NewReno)
+inline constexpr std::uint8_t sk_alloc_failures = 1u << 1;
+inline constexpr std::uint8_t sk_no_timestamps = 1u << 2;
+inline constexpr std::uint8_t sk_no_sack = 1u << 3;
+inline constexpr std::uint8_t sk_few_descriptors = 1u << 4;  // 4 descriptors per host instead of 13
+inline constexpr std::uint8_t sk_cookies_always = 1u << 5;
+inline constexpr std::uint8_t sk_small_somaxconn = 1u << 6;  // net.core.somaxconn 1
+inline constexpr std::uint8_t sk_small_buffer_caps = 1u << 7;  // wmem_max and rmem_max 16384
+
+inline constexpr int sk_descriptors = 13;  // 3 .. 15 per host
+[[nodiscard]] constexpr int sk_fd_of(std::uint8_t b) noexcept {
+    const int k = (b >> 1) & 15;
+    if (k < sk_descriptors) return 3 + k;
+    constexpr int never_open[3] = {-1, 0, 1 << 20};
+    return never_open[k - sk_descriptors];
+}
+// The byte for descriptor `fd` (3 .. 15) of `host`.
+[[nodiscard]] constexpr std::uint8_t sk_fd(int host, int fd) noexcept {
+    return static_cast<std::uint8_t>((host & 1) | ((fd - 3) & 15) << 1);
+}
+
+// socket(): bit 0 host, bits 1-2 domain, bits 3-5 type, bits 6-7 protocol.
+inline constexpr int sk_socket_domains[4] = {sock::af_inet, sock::af_inet6, sock::af_unspec, 1 /* AF_UNIX */};
+inline constexpr int sk_socket_types[8] = {sock::sock_stream,
+                                           sock::sock_stream | sock::sock_nonblock,
+                                           sock::sock_stream | sock::sock_cloexec,
+                                           sock::sock_stream | sock::sock_nonblock | sock::sock_cloexec,
+                                           sock::sock_dgram,
+                                           3 /* SOCK_RAW */,
+                                           sock::sock_stream | 0x100,
+                                           5 /* SOCK_SEQPACKET */};
+inline constexpr int sk_socket_protocols[4] = {0, sock::ipproto_tcp, 17 /* UDP */, 255};
+[[nodiscard]] constexpr std::uint8_t sk_socket(int host, unsigned domain, unsigned type = 0, unsigned protocol = 0) noexcept {
+    return static_cast<std::uint8_t>((host & 1) | (domain & 3u) << 1 | (type & 7u) << 3 | (protocol & 3u) << 6);
+}
+
+// bind() and connect(): bits 0-2 the address, bits 3-5 the port.
+namespace sk_addr {
+inline constexpr std::uint8_t peer = 0;            // the other host, in the socket's family
+inline constexpr std::uint8_t self = 1;            // this host
+inline constexpr std::uint8_t wildcard = 2;        // 0.0.0.0 or ::
+inline constexpr std::uint8_t peer_other = 3;      // the other host, in the other family
+inline constexpr std::uint8_t stranger = 4;        // an address nobody has
+inline constexpr std::uint8_t loopback = 5;
+inline constexpr std::uint8_t self_other = 6;      // this host, in the other family
+inline constexpr std::uint8_t wildcard_other = 7;
+}  // namespace sk_addr
+inline constexpr std::uint16_t sk_ports[8] = {80, 443, 0, 8080, 40000, 32768, 1, 65535};
+[[nodiscard]] constexpr std::uint8_t sk_address(std::uint8_t address, unsigned port_index) noexcept {
+    return static_cast<std::uint8_t>((address & 7u) | (port_index & 7u) << 3);
+}
+
+inline constexpr int sk_backlogs[8] = {5, 0, 1, 2, 128, -1, INT_MAX, INT_MIN};
+inline constexpr int sk_accept_flags[4] = {0, sock::sock_nonblock, sock::sock_cloexec, 1};
+// Flag bit i of the flags byte means sk_send_flags[i] (send, sendv) or sk_recv_flags[i] (recv, recvv).
+inline constexpr int sk_send_flags[8] = {sock::msg_dontwait, sock::msg_more,     sock::msg_nosignal, sock::msg_oob,
+                                         sock::msg_fastopen, sock::msg_zerocopy, sock::msg_eor,      0x40000000};
+inline constexpr int sk_recv_flags[8] = {sock::msg_dontwait, sock::msg_peek,  sock::msg_waitall, sock::msg_oob,
+                                         sock::msg_errqueue, sock::msg_trunc, sock::msg_eor,     0x40000000};
+// sendv/recvv piece lengths: codes below 128 are bytes, above (code - 127) * 512.
+[[nodiscard]] constexpr std::size_t sk_piece_length(std::uint8_t code) noexcept {
+    return code < 128 ? code : std::size_t{code - 127u} * 512u;
+}
+inline constexpr int sk_shutdown_how[5] = {sock::shut_wr, sock::shut_rd, sock::shut_rdwr, -1, 3};
+inline constexpr int sk_fcntl_commands[8] = {sock::f_getfl, sock::f_setfl, sock::f_getfd, sock::f_setfd, 0, 99, -1, 1030};
+inline constexpr int sk_fcntl_arguments[8] = {0, sock::o_nonblock, sock::fd_cloexec, sock::o_nonblock | sock::fd_cloexec,
+                                              -1, sock::o_rdwr, 02000 | sock::o_nonblock, INT_MIN};
+inline constexpr unsigned long sk_ioctls[8] = {sock::siocinq, sock::siocoutq, sock::siocoutqnsd, 0x5421 /* FIONBIO */,
+                                               0, ~0ul, 0x541C, 0x8906 /* SIOCGSTAMP */};
+// poll(): event bit i asks for sk_poll_events[i]; the timeout byte picks one of sk_timeouts.
+inline constexpr std::uint32_t sk_poll_events[8] = {sock::pollin,     sock::pollout,     sock::pollrdhup,
+                                                    sock::pollpri,    sock::pollrdnorm,  sock::pollwrnorm,
+                                                    sock::pollerr | sock::pollhup, 0xffffffffu};
+inline constexpr int sk_timeouts[4] = {0, -1, 1, 1000};
+inline constexpr int sk_epoll_ops[6] = {sock::epoll_ctl_add, sock::epoll_ctl_mod, sock::epoll_ctl_del,
+                                        sock::epoll_ctl_add, 0, 4};
+inline constexpr std::uint32_t sk_epoll_events[8] = {sock::pollin,  sock::pollout,  sock::pollrdhup,
+                                                     sock::epollet, sock::epolloneshot, sock::pollerr,
+                                                     sock::pollhup, sock::pollpri | sock::epollexclusive};
+
+// Options: an option byte o picks sk_options[o % 36] when below sk_option_count,
+// else a level (u8, sk_levels[l % 8]) and a name (u8, read as a signed char).
+namespace sk_kind {
+inline constexpr std::uint8_t integer = 0, linger = 1, timeval = 2, name = 3, info = 4;
+}
+struct sk_option {
+    int level;
+    int name;
+    std::uint8_t kind;
+};
+inline constexpr sk_option sk_options[] = {
+    {sock::sol_socket, sock::so_reuseaddr, sk_kind::integer},  {sock::sol_socket, sock::so_type, sk_kind::integer},
+    {sock::sol_socket, sock::so_error, sk_kind::integer},      {sock::sol_socket, sock::so_sndbuf, sk_kind::integer},
+    {sock::sol_socket, sock::so_rcvbuf, sk_kind::integer},     {sock::sol_socket, sock::so_keepalive, sk_kind::integer},
+    {sock::sol_socket, sock::so_linger, sk_kind::linger},      {sock::sol_socket, sock::so_reuseport, sk_kind::integer},
+    {sock::sol_socket, sock::so_rcvlowat, sk_kind::integer},   {sock::sol_socket, sock::so_sndlowat, sk_kind::integer},
+    {sock::sol_socket, sock::so_rcvtimeo, sk_kind::timeval},   {sock::sol_socket, sock::so_sndtimeo, sk_kind::timeval},
+    {sock::sol_socket, sock::so_acceptconn, sk_kind::integer}, {sock::sol_socket, sock::so_protocol, sk_kind::integer},
+    {sock::sol_socket, sock::so_domain, sk_kind::integer},     {sock::sol_tcp, sock::tcp_nodelay, sk_kind::integer},
+    {sock::sol_tcp, sock::tcp_maxseg, sk_kind::integer},       {sock::sol_tcp, sock::tcp_cork, sk_kind::integer},
+    {sock::sol_tcp, sock::tcp_keepidle, sk_kind::integer},     {sock::sol_tcp, sock::tcp_keepintvl, sk_kind::integer},
+    {sock::sol_tcp, sock::tcp_keepcnt, sk_kind::integer},      {sock::sol_tcp, sock::tcp_syncnt, sk_kind::integer},
+    {sock::sol_tcp, sock::tcp_linger2, sk_kind::integer},      {sock::sol_tcp, sock::tcp_window_clamp, sk_kind::integer},
+    {sock::sol_tcp, sock::tcp_info, sk_kind::info},            {sock::sol_tcp, sock::tcp_quickack, sk_kind::integer},
+    {sock::sol_tcp, sock::tcp_congestion, sk_kind::name},      {sock::sol_tcp, sock::tcp_user_timeout, sk_kind::integer},
+    {sock::sol_tcp, sock::tcp_fastopen, sk_kind::integer},     {sock::sol_tcp, sock::tcp_notsent_lowat, sk_kind::integer},
+    {sock::sol_tcp, sock::tcp_fastopen_connect, sk_kind::integer}, {sock::sol_tcp, sock::tcp_inq, sk_kind::integer},
+};
+inline constexpr std::size_t sk_option_count = std::size(sk_options);
+static_assert(sk_option_count < 36);
+inline constexpr int sk_levels[8] = {sock::sol_socket, sock::sol_tcp, 0 /* IPPROTO_IP */, 41 /* IPPROTO_IPV6 */,
+                                     17 /* SOL_UDP */, 255, -1, INT_MAX};
+// The index of an option in sk_options (for seeds).
+[[nodiscard]] constexpr std::uint8_t sk_option_index(int level, int name) noexcept {
+    for (std::size_t i = 0; i < sk_option_count; ++i)
+        if (sk_options[i].level == level && sk_options[i].name == name) return static_cast<std::uint8_t>(i);
+    return 0xff;
+}
+[[nodiscard]] constexpr std::size_t sk_natural_size(std::uint8_t kind) noexcept {
+    switch (kind) {
+        case sk_kind::linger: return 8;
+        case sk_kind::timeval: return 16;
+        case sk_kind::name: return 16;  // TCP_CA_NAME_MAX
+        case sk_kind::info: return 256;
+        default: return 4;
+    }
+}
+
+// A value: u8 bits 0-2 its size (sk_size), bits 3-5 what it holds (sk_value), then the content.
+namespace sk_value {
+inline constexpr std::uint8_t int32 = 0;    // u32
+inline constexpr std::uint8_t special = 1;  // u8: sk_special_ints[b % N]
+inline constexpr std::uint8_t small = 2;    // u8, read as a signed char
+inline constexpr std::uint8_t raw = 3;      // u8 n (n % 65), n bytes
+inline constexpr std::uint8_t timeval = 4;  // u8 seconds code, u8 microseconds code
+inline constexpr std::uint8_t linger = 5;   // u8 on/off code, u8 seconds code
+inline constexpr std::uint8_t cc_name = 6;  // u8: sk_cc_names[b % 8], with its NUL
+inline constexpr std::uint8_t counter = 7;  // u16 base: base + the number of commands run so far (differs on each repeat)
+}  // namespace sk_value
+namespace sk_size {
+inline constexpr std::uint8_t natural = 0, none = 1, one = 2, three = 3, natural_plus_one = 4, four = 5, eight = 6,
+                              sixteen = 7;
+}
+[[nodiscard]] constexpr std::uint8_t sk_value_byte(std::uint8_t content, std::uint8_t size = sk_size::natural) noexcept {
+    return static_cast<std::uint8_t>((size & 7u) | (content & 7u) << 3);
+}
+inline constexpr int sk_special_ints[24] = {0,     1,     -1,    2,       88,      87,     536,   1460,
+                                            4096,  32767, 32768, 127,     128,     65535,  65536, INT_MAX,
+                                            INT_MIN, 1 << 20, 2304, 4608, 212992, 106496, 7200, 1 << 30};
+// timeval seconds: codes below 200 are themselves; microseconds: below 100, code * 10000.
+inline constexpr std::int64_t sk_special_seconds[8] = {-1, INT64_MAX, INT64_MIN, std::int64_t{1} << 31,
+                                                       std::int64_t{1} << 40, 9223372036854, INT_MAX, 4294967296};
+inline constexpr std::int64_t sk_special_microseconds[8] = {999999, 1000000, -1, 1, INT64_MAX, INT64_MIN, 500000, 2};
+// linger: on/off sk_linger_onoff[b % 4]; seconds: codes below 200 are themselves.
+inline constexpr std::int32_t sk_linger_onoff[4] = {0, 1, -1, 256};
+inline constexpr std::int32_t sk_special_linger[8] = {-1, INT_MAX, INT_MIN, 65536, 1 << 20, 3600, 200, 255};
+inline constexpr const char* sk_cc_names[8] = {"newreno", "cubic", "reno", "bbr", "", "cubic\0junk",
+                                               "newrenoXXXXXXXXXXXXXXXXXXXX", "CUBIC"};
+inline constexpr std::size_t sk_cc_name_length[8] = {8, 6, 5, 4, 1, 10, 27, 6};  // the bytes written, NUL included
+// getsockopt's buffer: sk_room[b % 8], sk_room_natural meaning the option's natural size.
+inline constexpr std::size_t sk_room_natural = ~std::size_t{0};
+inline constexpr std::size_t sk_room[8] = {sk_room_natural, 0, 1, 3, 4, 8, 16, 300};
 
 // ---- An allocator that fails when the input says so ----------------------
 // Every allocation is recorded, so a deallocation with the wrong size or

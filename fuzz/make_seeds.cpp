@@ -1,6 +1,6 @@
 // Writes the seed corpora: real segments and datagrams for the parser, and
-// scenarios in the two command languages (a handshake, a transfer, a close,
-// timeouts, loss...) for the connection and endpoint targets, so that
+// scenarios in the three command languages (a handshake, a transfer, a close,
+// timeouts, loss...) for the connection, endpoint and socket targets, so that
 // fuzzing starts from inputs that reach deep states instead of from noise.
 //
 //   fuzz_make_seeds fuzz/corpus     # writes fuzz/corpus/<target>/seed-*
@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -594,6 +595,322 @@ void endpoint_seeds() {
     }
 }
 
+// ---- The socket command language ------------------------------------------
+
+namespace so = tcpcore::fuzz::sk_op;
+namespace sa = tcpcore::fuzz::sk_addr;
+
+class sk_seed {
+public:
+    sk_seed(std::uint8_t k0 = 0, std::uint8_t k1 = 0, std::uint8_t delay = 30, std::uint8_t k3 = 0x0f,
+            std::uint32_t fate = 0, std::uint32_t fail_mask = 0) {
+        w_.u8(k0).u8(k1).u8(delay).u8(k3).u32(fate).u32(fail_mask);
+    }
+    sk_seed& op(std::uint8_t code, bool settle = false) {
+        w_.u8(static_cast<std::uint8_t>(code | (settle ? 0x80 : 0)));
+        return *this;
+    }
+    static std::uint8_t fd(int host, int n) { return fuzz::sk_fd(host, n); }
+    // A TCP socket (type index: sk_socket_types).
+    sk_seed& socket(int host, bool v6 = false, unsigned type = 0) {
+        op(so::socket);
+        w_.u8(fuzz::sk_socket(host, v6 ? 1 : 0, type));
+        return *this;
+    }
+    sk_seed& bind(int host, int n, std::uint8_t address, unsigned port = 0) {
+        op(so::bind);
+        w_.u8(fd(host, n)).u8(fuzz::sk_address(address, port));
+        return *this;
+    }
+    sk_seed& listen(int host, int n, unsigned backlog = 0) {
+        op(so::listen);
+        w_.u8(fd(host, n)).u8(static_cast<std::uint8_t>(backlog));
+        return *this;
+    }
+    sk_seed& accept(int host, int n, std::uint8_t flags = 4) {
+        op(so::accept);
+        w_.u8(fd(host, n)).u8(flags);
+        return *this;
+    }
+    sk_seed& connect(int host, int n, std::uint8_t address = sa::peer, unsigned port = 0, bool settle = false) {
+        op(so::connect, settle);
+        w_.u8(fd(host, n)).u8(fuzz::sk_address(address, port));
+        return *this;
+    }
+    sk_seed& send(int host, int n, std::uint16_t length, std::uint8_t flags = 0) {
+        op(so::send);
+        w_.u8(fd(host, n)).u8(flags).u16(length);
+        return *this;
+    }
+    sk_seed& sendv(int host, int n, std::initializer_list<std::uint8_t> codes, std::uint8_t flags = 0) {
+        op(so::sendv);
+        w_.u8(fd(host, n)).u8(flags).u8(static_cast<std::uint8_t>(codes.size()));
+        for (const std::uint8_t c : codes) w_.u8(c);
+        return *this;
+    }
+    sk_seed& recv(int host, int n, std::uint16_t length, std::uint8_t flags = 0) {
+        op(so::recv);
+        w_.u8(fd(host, n)).u8(flags).u16(length);
+        return *this;
+    }
+    sk_seed& recvv(int host, int n, std::initializer_list<std::uint8_t> codes, std::uint8_t flags = 0) {
+        op(so::recvv);
+        w_.u8(fd(host, n)).u8(flags).u8(static_cast<std::uint8_t>(codes.size()));
+        for (const std::uint8_t c : codes) w_.u8(c);
+        return *this;
+    }
+    // how: sk_shutdown_how index (0 SHUT_WR, 1 SHUT_RD, 2 SHUT_RDWR)
+    sk_seed& shutdown(int host, int n, std::uint8_t how = 0) {
+        op(so::shutdown);
+        w_.u8(fd(host, n)).u8(how);
+        return *this;
+    }
+    sk_seed& close(int host, int n) {
+        op(so::close);
+        w_.u8(fd(host, n));
+        return *this;
+    }
+    sk_seed& fcntl(int host, int n, unsigned command, unsigned argument = 0) {
+        op(so::fcntl);
+        w_.u8(fd(host, n)).u8(static_cast<std::uint8_t>(command | argument << 3));
+        return *this;
+    }
+    sk_seed& ioctl(int host, int n, std::uint8_t request) {
+        op(so::ioctl);
+        w_.u8(fd(host, n)).u8(request);
+        return *this;
+    }
+    sk_seed& name(int host, int n, bool peer) {
+        op(so::name);
+        w_.u8(fd(host, n)).u8(peer ? 1 : 0);
+        return *this;
+    }
+    // setsockopt with the value byte `value` (sk_value_byte); its content follows through raw().
+    sk_seed& setopt(int host, int n, int level, int name, std::uint8_t value) {
+        op(so::setsockopt);
+        w_.u8(fd(host, n)).u8(fuzz::sk_option_index(level, name)).u8(value);
+        return *this;
+    }
+    sk_seed& setint(int host, int n, int level, int name, std::int32_t v, std::uint8_t size = fuzz::sk_size::natural) {
+        setopt(host, n, level, name, fuzz::sk_value_byte(fuzz::sk_value::int32, size));
+        w_.u32(static_cast<std::uint32_t>(v));
+        return *this;
+    }
+    // getsockopt; room: sk_room index (0: the option's size)
+    sk_seed& getopt(int host, int n, int level, int name, std::uint8_t room = 0) {
+        op(so::getsockopt);
+        w_.u8(fd(host, n)).u8(fuzz::sk_option_index(level, name)).u8(room);
+        return *this;
+    }
+    // poll of up to 4 (descriptor, event bits) pairs on one host.
+    sk_seed& poll(int host, std::initializer_list<std::pair<int, std::uint8_t>> fds, std::uint8_t timeout = 0) {
+        op(so::poll);
+        w_.u8(static_cast<std::uint8_t>(host | (fds.size() - 1) << 1));
+        for (const auto& [n, events] : fds) w_.u8(fd(host, n)).u8(events);
+        w_.u8(timeout);
+        return *this;
+    }
+    sk_seed& epoll_create(int host, unsigned how = 0) {
+        op(so::epoll_create);
+        w_.u8(static_cast<std::uint8_t>(host | how << 1));
+        return *this;
+    }
+    // op: sk_epoll_ops index (0 ADD, 1 MOD, 2 DEL); events: sk_epoll_events bits
+    sk_seed& epoll_ctl(int host, int epfd, std::uint8_t op_index, int n, std::uint8_t events) {
+        op(so::epoll_ctl);
+        w_.u8(fd(host, epfd)).u8(op_index).u8(fd(host, n)).u8(events);
+        return *this;
+    }
+    sk_seed& epoll_wait(int host, int epfd, std::uint8_t max_events = 8, std::uint8_t timeout = 0) {
+        op(so::epoll_wait);
+        w_.u8(fd(host, epfd)).u8(max_events).u8(timeout);
+        return *this;
+    }
+    sk_seed& advance(std::uint8_t unit, std::uint8_t amount) {
+        op(so::advance);
+        w_.u8(unit).u8(amount);
+        return *this;
+    }
+    // The `n` commands before, `k` times more.
+    sk_seed& repeat(unsigned n, unsigned k) {
+        op(so::repeat);
+        w_.u8(static_cast<std::uint8_t>(n - 1)).u8(static_cast<std::uint8_t>(k - 1));
+        return *this;
+    }
+    byte_writer& raw() { return w_; }
+    [[nodiscard]] const std::vector<std::uint8_t>& data() const { return w_.data(); }
+
+private:
+    byte_writer w_;
+};
+
+// Host 1 listens on port 80 (descriptor 3), host 0 connects (its descriptor
+// 3) and host 1 accepts (descriptor 4); connect() then reports success.
+sk_seed& establish(sk_seed& s, bool v6 = false) {
+    s.socket(1, v6).bind(1, 3, sa::wildcard, 0).listen(1, 3);
+    s.socket(0, v6).connect(0, 3).advance(unit_100ms, 1);
+    return s.accept(1, 3).connect(0, 3);
+}
+
+void socket_seeds() {
+    const std::string t = "fuzz_sockets";
+    namespace f = tcpcore::fuzz;
+    using namespace tcpcore::sock;
+    constexpr std::uint8_t in = 1u << 0, out = 1u << 1, rdhup = 1u << 2, et = 1u << 3, oneshot = 1u << 4;
+    constexpr std::uint8_t peek = 1u << 1;  // sk_recv_flags bit
+    {   // Listen, connect, accept, data both ways, names, the client closes first: TIME-WAIT, then gone.
+        sk_seed s(0, 0x02);
+        establish(s);
+        s.name(0, 3, false).name(0, 3, true).name(1, 4, true);
+        s.send(0, 3, 5000).advance(unit_100ms, 1).ioctl(1, 4, 0).recv(1, 4, 8000);
+        s.send(1, 4, 3000).advance(unit_100ms, 1).recv(0, 3, 1000, peek).recv(0, 3, 4000);
+        s.ioctl(0, 3, 1).ioctl(0, 3, 2).shutdown(0, 3).advance(unit_100ms, 1).recv(1, 4, 100);
+        s.close(1, 4).advance(unit_100ms, 1).recv(0, 3, 100).close(0, 3).advance(unit_s, 3);
+        s.close(1, 3);
+        save(t, "transfer-close", s.data());
+    }
+    {   // The same five calls over and over: a long transfer both ways from a short input.
+        sk_seed s(0, 0x02);
+        establish(s);
+        s.send(0, 3, 3000).send(1, 4, 2000).advance(unit_ms, 20).recv(1, 4, 4000).recv(0, 3, 4000);
+        s.repeat(5, 32);
+        s.shutdown(1, 4).shutdown(0, 3).advance(unit_s, 1).close(0, 3).close(1, 4).advance(unit_s, 3);
+        save(t, "repeat-transfer", s.data());
+    }
+    {   // sendv and recvv, peeking with pieces, small buffers and MSS through options.
+        sk_seed s(0, 0x01);
+        s.socket(1).setint(1, 3, sol_socket, so_rcvbuf, 4096).setint(1, 3, sol_tcp, tcp_maxseg, 536);
+        s.bind(1, 3, sa::self, 3).listen(1, 3, 2);
+        s.socket(0).setint(0, 3, sol_socket, so_sndbuf, 4096).setint(0, 3, sol_tcp, tcp_nodelay, 1);
+        s.connect(0, 3, sa::peer, 3).advance(unit_100ms, 1).accept(1, 3, 1).connect(0, 3);
+        s.sendv(0, 3, {100, 0, 130, 20}).sendv(0, 3, {140, 140}).advance(unit_ms, 50);
+        s.recvv(1, 4, {10, 150, 3}, peek).recvv(1, 4, {10, 150, 3}).recv(1, 4, 20000);
+        s.repeat(4, 8).getopt(0, 3, sol_tcp, tcp_maxseg).getopt(1, 4, sol_tcp, tcp_maxseg);
+        s.close(0, 3).close(1, 4).advance(unit_s, 5);
+        save(t, "vectors-small-buffers", s.data());
+    }
+    {   // Options: every one set and read on a fresh socket, on a listener and on a live connection,
+        // with wrong sizes and values out of range.
+        sk_seed s(0, 0x02);
+        s.socket(0);
+        for (const auto& o : f::sk_options) {
+            if (o.kind == f::sk_kind::integer) s.setint(0, 3, o.level, o.name, 1);
+            s.getopt(0, 3, o.level, o.name);
+        }
+        s.setint(0, 3, sol_tcp, tcp_keepidle, 0).setint(0, 3, sol_tcp, tcp_keepcnt, 200);
+        s.setint(0, 3, sol_tcp, tcp_maxseg, 40).setint(0, 3, sol_tcp, tcp_user_timeout, -1);
+        s.setint(0, 3, sol_socket, so_sndbuf, 1 << 30).setint(0, 3, sol_socket, so_rcvlowat, -5);
+        s.setint(0, 3, sol_tcp, tcp_nodelay, 1, f::sk_size::three).setint(0, 3, sol_tcp, tcp_inq, 1, f::sk_size::eight);
+        s.setopt(0, 3, sol_socket, so_linger, f::sk_value_byte(f::sk_value::linger)).raw().u8(1).u8(0);
+        s.setopt(0, 3, sol_socket, so_linger, f::sk_value_byte(f::sk_value::linger, f::sk_size::four)).raw().u8(1).u8(5);
+        s.setopt(0, 3, sol_socket, so_rcvtimeo, f::sk_value_byte(f::sk_value::timeval)).raw().u8(2).u8(50);
+        s.setopt(0, 3, sol_socket, so_sndtimeo, f::sk_value_byte(f::sk_value::timeval)).raw().u8(0).u8(101);
+        s.setopt(0, 3, sol_socket, so_rcvtimeo, f::sk_value_byte(f::sk_value::timeval)).raw().u8(200).u8(0);
+        for (std::uint8_t c = 0; c < 8; ++c)
+            s.setopt(0, 3, sol_tcp, tcp_congestion, f::sk_value_byte(f::sk_value::cc_name)).raw().u8(c);
+        s.setopt(0, 3, sol_tcp, tcp_keepintvl, f::sk_value_byte(f::sk_value::special)).raw().u8(9);
+        s.setopt(0, 3, sol_tcp, tcp_syncnt, f::sk_value_byte(f::sk_value::small)).raw().u8(0xff);
+        s.setopt(0, 3, sol_socket, so_keepalive, f::sk_value_byte(f::sk_value::raw, f::sk_size::none)).raw().u8(3).u8(1).u8(2).u8(3);
+        s.op(so::setsockopt).raw().u8(f::sk_fd(0, 3)).u8(35).u8(2).u8(1).u8(f::sk_value_byte(f::sk_value::int32)).u32(1);
+        s.op(so::getsockopt).raw().u8(f::sk_fd(0, 3)).u8(34).u8(0).u8(7).u8(0);
+        for (std::uint8_t room = 0; room < 8; ++room) s.getopt(0, 3, sol_socket, so_linger, room).getopt(0, 3, sol_tcp, tcp_congestion, room);
+        // A listener's options, and its connections'.
+        s.socket(1).setint(1, 3, sol_socket, so_reuseaddr, 1).setint(1, 3, sol_tcp, tcp_keepidle, 5);
+        s.bind(1, 3, sa::wildcard, 0).listen(1, 3).setint(1, 3, sol_tcp, tcp_keepcnt, 3);
+        s.setint(1, 3, sol_socket, so_keepalive, 1).getopt(1, 3, sol_socket, so_acceptconn);
+        s.socket(0).connect(0, 4).advance(unit_100ms, 1).accept(1, 3).connect(0, 4);
+        s.getopt(1, 4, sol_tcp, tcp_keepidle).getopt(1, 4, sol_socket, so_keepalive).getopt(1, 4, sol_tcp, tcp_maxseg);
+        s.send(0, 4, 3000).advance(unit_ms, 5).setint(0, 4, sol_socket, so_sndbuf, 5000);  // buffers held: refused
+        s.setint(1, 4, sol_tcp, tcp_user_timeout, 2000).setint(1, 4, sol_tcp, tcp_inq, 1).recv(1, 4, 100);
+        s.setint(0, 4, sol_tcp, tcp_notsent_lowat, 100).setint(0, 4, sol_socket, so_rcvlowat, 10);
+        s.getopt(0, 4, sol_socket, so_error).getopt(0, 4, sol_tcp, tcp_info, 7);
+        s.advance(unit_s, 10).close(0, 4).close(1, 4).advance(unit_min, 2);
+        save(t, "options", s.data());
+    }
+    {   // poll and epoll: level- and edge-triggered, one-shot, modified, deleted, bad operations.
+        sk_seed s;
+        establish(s).epoll_create(0).epoll_create(1, 1);  // descriptors 4 (host 0) and 5 (host 1)
+        s.epoll_ctl(0, 4, 0, 3, in | out | rdhup).epoll_ctl(1, 5, 0, 4, in | et).epoll_ctl(1, 5, 0, 3, in);
+        s.epoll_wait(0, 4).epoll_wait(1, 5).poll(0, {{3, in | out | rdhup}, {4, in}, {9, in}}).poll(1, {{3, in}, {4, 0xff}});
+        s.send(0, 3, 2000).advance(unit_ms, 10).epoll_wait(1, 5).epoll_wait(1, 5).recv(1, 4, 1000).epoll_wait(1, 5);
+        s.epoll_ctl(1, 5, 1, 4, in | out | oneshot).epoll_wait(1, 5).epoll_wait(1, 5).epoll_ctl(1, 5, 1, 4, in | out);
+        s.epoll_ctl(1, 5, 0, 4, in).epoll_ctl(1, 5, 2, 3, 0).epoll_ctl(1, 5, 2, 3, 0).epoll_ctl(1, 5, 4, 4, in);
+        s.epoll_ctl(1, 5, 0, 5, in).epoll_ctl(1, 3, 0, 4, in).epoll_ctl(0, 4, 0, 4, in).epoll_wait(1, 5, 0);
+        s.shutdown(0, 3).advance(unit_ms, 50).epoll_wait(1, 5).poll(1, {{4, in | rdhup}}, 1);
+        s.close(1, 4).advance(unit_ms, 50).epoll_wait(0, 4).poll(0, {{3, 0xff}}).close(0, 4).epoll_wait(0, 4);
+        s.advance(unit_min, 2);
+        save(t, "poll-epoll", s.data());
+    }
+    {   // IPv6, both sides bound to fixed ports connecting to each other at once, both closing at once (CLOSING).
+        sk_seed s(f::sk_bundle_heap, 0x02, 10);
+        s.socket(0, true).socket(1, true).bind(0, 3, sa::self, 4).bind(1, 3, sa::self, 4);
+        s.connect(0, 3, sa::peer, 4).connect(1, 3, sa::peer, 4).advance(unit_100ms, 1);
+        s.connect(0, 3, sa::peer, 4).connect(1, 3, sa::peer, 4).name(0, 3, true);
+        s.send(0, 3, 1000).send(1, 3, 1000).advance(unit_100ms, 1).recv(0, 3, 2000).recv(1, 3, 2000);
+        s.shutdown(0, 3, 2).shutdown(1, 3, 2).advance(unit_100ms, 1).close(0, 3).close(1, 3).advance(unit_s, 5);
+        save(t, "v6-simultaneous", s.data());
+    }
+    {   // Refused, unreachable, reset by SO_LINGER 0, and what the sockets say after.
+        sk_seed s(0, 0x10 | 0x08);
+        s.socket(0).connect(0, 3, sa::peer, 1).advance(unit_100ms, 1).connect(0, 3, sa::peer, 1);
+        s.getopt(0, 3, sol_socket, so_error).connect(0, 3, sa::stranger).advance(unit_s, 10);
+        s.connect(0, 3, sa::stranger).send(0, 3, 10).recv(0, 3, 10);
+        s.socket(1).bind(1, 3, sa::wildcard, 0).listen(1, 3).socket(0).connect(0, 4).advance(unit_100ms, 1);
+        s.accept(1, 3).setopt(1, 4, sol_socket, so_linger, f::sk_value_byte(f::sk_value::linger)).raw().u8(1).u8(0);
+        s.send(0, 4, 100).advance(unit_ms, 10).close(1, 4).advance(unit_ms, 10);
+        s.getopt(0, 4, sol_socket, so_error).recv(0, 4, 100).send(0, 4, 100).poll(0, {{4, 0xff}}).name(0, 4, true);
+        s.shutdown(0, 4).connect(0, 4).close(0, 4).close(0, 4);
+        save(t, "refused-reset", s.data());
+    }
+    {   // Bad descriptors and arguments, then descriptors running out.
+        sk_seed s(f::sk_few_descriptors);
+        s.op(so::send).raw().u8(0x1a).u8(0).u16(10);  // descriptor -1
+        s.op(so::recv).raw().u8(0x1c).u8(0).u16(10);  // descriptor 0
+        s.op(so::close).raw().u8(0x1e);               // descriptor 1 << 20
+        s.close(0, 3).listen(0, 3).epoll_create(0).bind(0, 3, sa::wildcard).setint(0, 3, sol_tcp, tcp_nodelay, 1);
+        s.getopt(0, 3, sol_socket, so_type).ioctl(0, 3, 0).fcntl(0, 3, 0).fcntl(0, 3, 1, 1).fcntl(0, 3, 0).fcntl(0, 3, 5);
+        for (unsigned d = 0; d < 4; ++d)
+            for (unsigned ty = 0; ty < 8; ty += 3) s.op(so::socket).raw().u8(static_cast<std::uint8_t>(d << 1 | ty << 3 | (d & 1) << 6));
+        s.socket(0, false, 1).repeat(1, 6).socket(0).epoll_create(0, 2).epoll_create(0, 5).epoll_create(0, 4);
+        s.close(0, 4).close(0, 5).socket(0, true).bind(0, 4, sa::peer).bind(0, 4, sa::wildcard_other).bind(0, 4, sa::loopback);
+        s.bind(0, 4, sa::self, 7).bind(0, 4, sa::self, 7).listen(0, 4, 5).listen(0, 4, 6).accept(0, 4, 3).connect(0, 4);
+        s.fcntl(0, 4, 2).fcntl(0, 4, 3, 2).fcntl(0, 4, 2).ioctl(0, 4, 0).ioctl(0, 4, 3).shutdown(0, 4, 3).shutdown(0, 4, 1);
+        save(t, "bad-descriptors", s.data());
+    }
+    {   // Loss, duplication and reordering under a lossy fate, short timers, repeated transfers.
+        sk_seed s(0, 0x08 | 0x02, 20, 0x0f, 0x9c4a1b2d);
+        establish(s).advance(unit_s, 2).connect(0, 3);
+        s.send(0, 3, 8000).send(1, 4, 8000).advance(unit_100ms, 5).recv(1, 4, 20000).recv(0, 3, 20000);
+        s.repeat(5, 16).op(so::fate).raw().u32(0);
+        s.shutdown(0, 3).shutdown(1, 4).advance(unit_s, 5).recv(0, 3, 100).recv(1, 4, 100).close(0, 3).close(1, 4);
+        s.advance(unit_min, 3);
+        save(t, "lossy-transfer", s.data());
+    }
+    {   // Keepalive and the user timeout: the network goes silent and the connection gives up.
+        sk_seed s(0, 0x04 | 0x02);
+        establish(s).setint(0, 3, sol_socket, so_keepalive, 1).setint(0, 3, sol_tcp, tcp_keepidle, 1);
+        s.setint(0, 3, sol_tcp, tcp_keepintvl, 1).setint(0, 3, sol_tcp, tcp_keepcnt, 2).setint(1, 4, sol_tcp, tcp_user_timeout, 500);
+        s.op(so::fate).raw().u32(0x55555555);
+        s.send(1, 4, 100).advance(unit_s, 10).getopt(0, 3, sol_socket, so_error).getopt(1, 4, sol_socket, so_error);
+        s.recv(0, 3, 10).send(1, 4, 10).poll(0, {{3, 0xff}}).close(0, 3).close(1, 4);
+        save(t, "keepalive-timeout", s.data());
+    }
+    {   // The listener closes with connections not yet accepted; the network by hand; memory runs out.
+        sk_seed s(f::sk_alloc_failures | f::sk_small_somaxconn, 0x02, 50, 0x0f, 0, 0x00100400);
+        s.socket(1).bind(1, 3, sa::wildcard, 1).listen(1, 3, 1);
+        s.socket(0).connect(0, 3, sa::peer, 1).socket(0).connect(0, 4, sa::peer, 1).socket(0).connect(0, 5, sa::peer, 1);
+        s.op(so::net).raw().u8(f::net_action::duplicate).u8(0);
+        s.op(so::net).raw().u8(f::net_action::hold).u8(1).u8(3);
+        s.op(so::net).raw().u8(f::net_action::deliver).u8(2);
+        s.advance(unit_100ms, 2).accept(1, 3).op(so::fail_alloc).raw().u8(0 | 2 << 1);
+        s.send(0, 3, 3000);
+        s.advance(unit_100ms, 2).close(1, 3).advance(unit_s, 2).recv(0, 4, 10).recv(0, 5, 10);
+        s.op(so::sync).raw().u8(1);
+        s.advance(unit_min, 1);
+        save(t, "listener-closes", s.data());
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -605,6 +922,7 @@ int main(int argc, char** argv) {
     parser_seeds();
     connection_seeds();
     endpoint_seeds();
+    socket_seeds();
     std::printf("wrote %zu seeds under %s\n", written, out_root.string().c_str());
     return 0;
 }

@@ -54,6 +54,17 @@ public:
         return free_slot;
     }
 
+    // The slot of a configuration handed out before (a connection's), or none.
+    [[nodiscard]] std::uint8_t index_of(const config& c) const noexcept {
+        for (std::uint8_t i = 0; i < capacity; ++i)
+            if (&slots_[i] == &c) return i;
+        return none;
+    }
+    // One more user of a slot in use.
+    void retain(std::uint8_t i) noexcept {
+        if (i < capacity && users_[i] != 0) ++users_[i];
+    }
+
     void release(std::uint8_t i) noexcept {
         if (i != 0 && i < capacity && users_[i] != 0) --users_[i];
     }

@@ -284,8 +284,16 @@ std::error_code socket_layer<P, Waiter>::settle_variant(entry& e) {
         }
     } else if (e.stage == stage_kind::listening) {
         // Connections it already started keep the old configuration, so
-        // the listener holds on to it until it closes (one slot per change).
+        // the listener holds on to it until it closes (one slot per
+        // distinct configuration it had).
         (void)ep_.set_connection_config(e.listener, variants_.checked(*v));
+        if (*v == e.variant) {
+            variants_.release(*v);  // the same one: no second hold
+        } else if (std::find(e.retired.begin(), e.retired.end(), e.variant) == e.retired.end()) {
+            e.retired.push_back(e.variant);
+        } else {
+            variants_.release(e.variant);  // already held as a retired one
+        }
         e.variant = *v;
         return {};
     }

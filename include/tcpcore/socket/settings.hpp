@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <span>
 #include <system_error>
@@ -120,6 +121,10 @@ template <class T>
     if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return unexpected{std::make_error_code(std::errc::argument_out_of_domain)};
     if (tv.tv_sec < 0) return std::optional<duration>{duration::zero()};
     if (tv.tv_sec == 0 && tv.tv_usec == 0) return std::optional<duration>{};
+    // Linux takes a time too long for its clock as "forever" (and reads it
+    // back as {0, 0}); here, one that microseconds in 64 bits cannot hold.
+    constexpr std::int64_t longest_seconds = std::numeric_limits<std::int64_t>::max() / 1'000'000 - 1;
+    if (tv.tv_sec >= longest_seconds) return std::optional<duration>{};
     return std::optional<duration>{std::chrono::seconds{tv.tv_sec} + std::chrono::microseconds{tv.tv_usec}};
 }
 

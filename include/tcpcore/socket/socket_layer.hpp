@@ -146,6 +146,7 @@ public:
             }
         }
         variants_.release(e->variant);
+        for (const std::uint8_t r : e->retired) variants_.release(r);
         *e = entry{};
         return {};
     }
@@ -258,9 +259,17 @@ public:
         n.nonblocking = (flags & sock::sock_nonblock) != 0;
         n.cloexec = (flags & sock::sock_cloexec) != 0;
         n.settings = l.settings;  // options are inherited from the listener, as in Linux
-        n.variant = l.variant;
-        (void)variants_.acquire(variants_[l.variant]);  // one more user of the listener's
+        // The configuration the connection was made with: the listener's,
+        // or one it had before its options last changed.
+        std::uint8_t used = l.variant;
+        if (const auto c = ep_.get(*h)) {
+            const std::uint8_t i = variants_.index_of((*c)->configuration());
+            if (i != detail::config_variants::none) used = i;
+        }
+        n.variant = used;
+        variants_.retain(used);
         n.stage = stage_kind::connection;
+        n.connect_reported = true;  // connected: connect() says EISCONN
         n.conn = *h;
         n.bound = true;
         map_connection(*h, *nfd);
@@ -368,6 +377,9 @@ private:
         listener_handle listener{};
         connection_handle conn{};
         socket_settings settings{};
+        // A listener's earlier configurations, which connections it started
+        // before its options changed may still use: held until it closes.
+        std::vector<std::uint8_t> retired{};
         detail::epoll_set epoll{};
     };
 
@@ -453,6 +465,9 @@ private:
     // ---- Connections ------------------------------------------------------------------------
     // connect() on a socket that has a connection: Linux's answers by stage.
     std::error_code connect_progress(entry& e, bool again) {
+        // Once connected (reported, or accepted), always EISCONN, even after
+        // a reset: Linux's SS_CONNECTED stays (SO_ERROR holds the reset).
+        if (e.connect_reported) return errno_code(EISCONN);
         const tcp_state st = connection(e).state();
         if (st == tcp_state::syn_sent || st == tcp_state::syn_received) {
             if (e.nonblocking || !can_wait(limit_of(e.settings.sndtimeo))) return errno_code(again ? EALREADY : EINPROGRESS);
@@ -551,9 +566,9 @@ private:
         if (!can_wait(limit)) return false;
         time_point deadline = ep_.next_deadline();
         if (limit != forever) {
-            const time_point end = start + limit;
-            if (ep_.clock().now() >= end) return false;
-            deadline = std::min(deadline, end);
+            if (ep_.clock().now() - start >= limit) return false;
+            // A limit beyond the clock's range is no limit (no overflow).
+            if (limit < time_point::max() - start) deadline = std::min(deadline, start + limit);
         }
         if (!waiter_.wait_until(deadline)) return false;
         sync();
