@@ -1,7 +1,7 @@
 #pragma once
 // Everything tcpcore offers, in one include: the wire format, the rules, the
-// connection engine, the host (endpoint) and every policy. Two things are left
-// out on purpose and have their own includes:
+// connection engine, the host (endpoint), the socket layer and every policy.
+// Two things are left out on purpose and have their own includes:
 //   <tcpcore/rules/arrival_proofs.hpp>  the exhaustive compile-time proofs
 //                                       (seconds of compile time);
 //   <tcpcore/testing.hpp>               virtual-time test support.
@@ -42,3 +42,4 @@
 // One connection as a protocol engine, and a host of many.
 #include <tcpcore/engine/connection.hpp>
 #include <tcpcore/host/endpoint.hpp>
+#include <tcpcore/socket.hpp>

@@ -117,7 +117,7 @@ TEST_CASE("ESTABLISHED: delayed ACK waits at most 40 ms, and ACKs every second f
     h.expect(at(51ms), {{ACK, us, peer + 1172, our_window - 1172, {}, {}}});
 }
 
-TEST_CASE("ESTABLISHED: quick-ACK mode ACKs the first 16 data segments at once, then ACKs wait; a silence starts it again") {
+TEST_CASE("ESTABLISHED: quick-ACK mode ACKs the first 16 data segments at once, then ACKs wait, and a silence starts it again") {
     config c = plain_config();
     c.delayed_ack = true;  // and quick_ack, Linux's default
     harness h(c);
@@ -179,7 +179,7 @@ TEST_CASE("ESTABLISHED: out-of-order data and duplicates start quick-ACK mode ag
     h.expect(at(3ms), {{ACK, us, peer + 300, our_window - 300, {}, {}}});
 }
 
-TEST_CASE("ESTABLISHED: TCP_QUICKACK off delays ACKs; on sends the one owed at once") {
+TEST_CASE("ESTABLISHED: TCP_QUICKACK off delays ACKs, on sends the one owed at once") {
     config c = plain_config();
     c.delayed_ack = true;
     harness h(c);
