@@ -33,6 +33,7 @@
 //     socket is closed and every connection gone, the layer's per-socket
 //     configurations are free again.
 
+#include "fuzz_network.hpp"
 #include "fuzz_support.hpp"
 
 #include <tcpcore/socket.hpp>
@@ -184,120 +185,28 @@ struct bundle : default_policies {
     using tracer = state_tracer;
 };
 
-struct packet {
-    time_point arrival;
-    std::uint64_t order;  // first come, first served among equal arrivals
-    int to;               // the host owning the destination address, or -1
-    std::vector<std::uint8_t> bytes;
-};
+using packet = fuzz::queued_packet;
 
 ip_address host_address(int h, bool v6) {
     const auto last = static_cast<std::uint8_t>(h + 1);
     return v6 ? ip_address::v6({0xfd00, 0, 0, 0, 0, 0, 0, last}) : ip_address::v4(10, 0, 0, last);
 }
 
-struct network {
-    std::vector<packet> queue;
-    duration delay{1};
-    std::uint32_t fate = 0;  // two bits per datagram: deliver, drop, duplicate, hold back
-    unsigned fate_position = 0;
-    std::uint64_t order = 0;
-    std::uint64_t deliveries = 0;
-    std::array<std::uint64_t, hosts> sent{};
-    time_point now{};
-    // Cleared once bytes the sockets did not write may have reached them.
-    bool honest = true;
-
+struct network : fuzz::datagram_network<hosts> {
     static int owner(const ip_address& a) {
         for (int h = 0; h < hosts; ++h)
             if (host_address(h, false) == a || host_address(h, true) == a) return h;
         return -1;
     }
-
-    void push(std::vector<std::uint8_t> bytes, time_point arrival, int to) {
-        queue.push_back({arrival, order++, to, std::move(bytes)});
-    }
-
     // What an endpoint sends must be a well-formed datagram with a TCP
     // segment whose checksum verifies, from one of its own addresses.
-    void send(int from, std::span<const std::uint8_t> d) {
-        ++sent[from];
-        const auto ip = parse_ip_packet(d);
-        FUZZ_CHECK(ip.has_value());
-        FUZZ_CHECK(ip->protocol == ip_protocol_tcp && ip->payload.size() + ip->header_length == d.size());
-        FUZZ_CHECK(ip->src.is_v4() == ip->dst.is_v4());
-        FUZZ_CHECK(owner(ip->src) == from);
-        const auto seg = tcp_segment_view::parse(ip->payload, ip->src, ip->dst);
-        FUZZ_CHECK(seg.has_value());
-        if (fuzz::tracing()) {
-            char text[200];
-            (void)format_segment(*seg, text);
-            std::fprintf(stderr, "  host %d sends %s\n", from, text);
-        }
-        const int to = owner(ip->dst);
-        std::vector<std::uint8_t> bytes(d.begin(), d.end());
-        switch ((fate >> (2 * (fate_position++ % 16))) & 3u) {
-            case 0: push(std::move(bytes), now + delay, to); break;
-            case 1: break;  // lost
-            case 2:
-                push(bytes, now + delay, to);
-                push(std::move(bytes), now + delay + delay / 2, to);
-                break;
-            default: push(std::move(bytes), now + 4 * delay + std::chrono::milliseconds{1}, to); break;  // overtaken
-        }
-    }
-
-    std::optional<std::size_t> next_due(time_point t) const {
-        std::optional<std::size_t> best;
-        for (std::size_t i = 0; i < queue.size(); ++i) {
-            const packet& p = queue[i];
-            if (p.arrival > t) continue;
-            if (!best || p.arrival < queue[*best].arrival ||
-                (p.arrival == queue[*best].arrival && p.order < queue[*best].order))
-                best = i;
-        }
-        return best;
-    }
-    time_point earliest() const {
-        time_point t = never;
-        for (const packet& p : queue) t = std::min(t, p.arrival);
-        return t;
-    }
-    packet take(std::size_t i) {
-        packet p = std::move(queue[i]);
-        queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
-        return p;
-    }
+    void send(int from, std::span<const std::uint8_t> d) { route(from, d, owner, true); }
 };
 
 void queue_io::send_datagram(std::span<const std::uint8_t> datagram) { net->send(host, datagram); }
 
 config make_config(std::uint8_t k0, std::uint8_t k1) {
-    config c;
-    c.timestamps = !(k0 & fuzz::sk_no_timestamps);
-    c.sack = !(k0 & fuzz::sk_no_sack);
-    if (k1 & 0x01) c.send_buffer = c.receive_buffer = 8192;
-    if (k1 & 0x02) {
-        c.msl = std::chrono::seconds{1};
-        c.fin_timeout = std::chrono::seconds{2};
-    }
-    if (k1 & 0x04) {
-        c.keepalive = true;
-        c.keepalive_idle = std::chrono::seconds{2};
-        c.keepalive_interval = std::chrono::seconds{1};
-        c.keepalive_probes = 2;
-    }
-    if (k1 & 0x08) {
-        c.rto_min = std::chrono::milliseconds{10};
-        c.rto_initial = std::chrono::milliseconds{200};
-        c.rto_max = std::chrono::seconds{5};
-    }
-    if (k1 & 0x10) c.syn_retries = c.synack_retries = 2;
-    if (k1 & 0x20) c.user_timeout = std::chrono::seconds{2};
-    c.window_scaling = !(k1 & 0x40);
-    c.delayed_ack = !(k1 & 0x80);
-    FUZZ_CHECK(validate(c).ok());
-    return c;
+    return fuzz::host_config(!(k0 & fuzz::sk_no_timestamps), !(k0 & fuzz::sk_no_sack), k1);
 }
 
 // ---- What the applications know of their descriptors ------------------------
@@ -423,20 +332,8 @@ public:
 private:
     static constexpr secret_key cookie_key{0x0123456789abcdefull, 0xfedcba9876543210ull};
 
-    static auto make_isn(int h) {
-        if constexpr (std::is_same_v<typename P::isn, sequential_isn>) {
-            return sequential_isn(seq32{1000u + 100000u * static_cast<std::uint32_t>(h)});
-        } else {
-            return rfc6528_isn(secret_key{0x1111u + static_cast<std::uint64_t>(h), 0x2222});
-        }
-    }
-    static auto make_timers(const fuzz::fuzz_allocator& a) {
-        if constexpr (std::is_constructible_v<typename P::timer, fuzz::fuzz_allocator>) {
-            return typename P::timer(a);
-        } else {
-            return typename P::timer{};
-        }
-    }
+    static auto make_isn(int h) { return fuzz::host_isn<typename P::isn>(h); }
+    static auto make_timers(const fuzz::fuzz_allocator& a) { return fuzz::host_timers<typename P::timer>(a); }
 
     byte_reader& in() { return *in_; }
     layer_type& L(int h) { return *layer_[h]; }
@@ -1307,37 +1204,7 @@ private:
         } else if (action == a::hold) {
             times = in().u8();
         }
-        if (action == a::set_delay) {
-            net_.delay = duration{1} + std::chrono::microseconds{10 * std::uint32_t{which} * which};
-            return;
-        }
-        if (net_.queue.empty()) return;
-        const std::size_t i = which % net_.queue.size();
-        FUZZ_TRACE("network: action %u on packet %zu of %zu\n", unsigned{action}, i, net_.queue.size());
-        switch (action) {
-            case a::drop: net_.take(i); return;
-            case a::duplicate: {
-                packet p = net_.queue[i];
-                net_.push(std::move(p.bytes), net_.now + net_.delay, p.to);
-                return;
-            }
-            case a::to_front:
-                net_.queue[i].arrival = std::min(net_.queue[i].arrival, net_.now);
-                net_.queue[i].order = 0;
-                return;
-            case a::corrupt: {
-                packet& p = net_.queue[i];
-                if (p.bytes.empty() || x == 0) return;
-                p.bytes[at % p.bytes.size()] ^= x;
-                net_.honest = false;
-                return;
-            }
-            case a::hold: net_.queue[i].arrival += net_.delay * (1 + times); return;
-            default: {  // deliver now, out of turn
-                const packet p = net_.take(i);
-                return deliver(p);
-            }
-        }
+        if (auto p = net_.act(action, which, at, x, times)) deliver(*p);
     }
 
     void deliver(const packet& p) {
@@ -1352,27 +1219,11 @@ private:
         for (int h = 0; h < hosts; ++h) L(h).endpoint().clock().set(net_.now);
     }
 
-    // Runs the network and the timers up to now + d, in order of time.
-    void advance(duration d) {
-        const time_point target = net_.now + d;
-        FUZZ_TRACE("advance %lld us\n", static_cast<long long>(d.count()));
-        while (!out_of_budget()) {
-            time_point next = net_.earliest();
-            for (int h = 0; h < hosts; ++h) next = std::min(next, L(h).endpoint().next_deadline());
-            if (next > target) break;
-            ++steps_;
-            if (next > net_.now) net_.now = next;
-            set_clocks();
-            while (const auto i = net_.next_due(net_.now)) {
-                deliver(net_.take(*i));
-                if (out_of_budget()) return;
-            }
-            for (int h = 0; h < hosts; ++h) settle(h);
-        }
-        net_.now = std::max(net_.now, target);
-        set_clocks();
-        for (int h = 0; h < hosts; ++h) settle(h);
-    }
+    // What the network's advance() asks of the hosts.
+    friend struct fuzz::datagram_network<hosts>;
+    time_point deadline(int h) { return L(h).endpoint().next_deadline(); }
+    void count_step() { ++steps_; }
+    void advance(duration d) { net_.advance(*this, d); }
 
     void settle(int h) {
         L(h).sync();
