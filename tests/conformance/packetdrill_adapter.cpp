@@ -321,8 +321,19 @@ bool condition_waiter::wait_until(time_point) {
     if (held_lock == nullptr) return false;
     const std::uint64_t seen = owner->generation;
     ++owner->blocked;
-    owner->changed.wait(*held_lock, [&] { return owner->generation != seen; });
+    // packetdrill's thread calls in (gettimeofday, usleep, packets) all the
+    // time while a call it expects to block waits; when it stops calling, it
+    // is waiting for this call, which the script did not expect to block:
+    // it can never return, so it gives up (EAGAIN) and the script fails
+    // where Linux would have hung.
+    const bool moved = owner->changed.wait_for(*held_lock, std::chrono::seconds{2},
+                                               [&] { return owner->generation != seen; });
     --owner->blocked;
+    if (!moved) {
+        std::fprintf(stderr, "tcpcore adapter: a call blocked with nothing left to wake it (2 s of wall clock "
+                             "without packetdrill calling in); it gives up with EAGAIN\n");
+        return false;
+    }
     owner->observed = owner->generation;
     owner->progress.notify_all();
     return true;
