@@ -12,6 +12,9 @@
 // components beside it (as gVisor's netstack splits it): send.hpp,
 // acknowledgement.hpp, receive.hpp, timers.hpp, output.hpp and
 // segment_writer.hpp, handshake.hpp, arrival_facts.hpp, buffer_block.hpp.
+// The bodies of the user calls and setters (connection_calls.hpp), of the
+// reports and counting (connection_reports.hpp) and of the timers firing
+// (connection_timers.hpp) live beside it too.
 // They are members or stateless functions, never bases, and hold no pointer
 // back: the connection passes each what it needs.
 //
@@ -90,26 +93,13 @@ public:
     // Active open (RFC 9293 §3.10.1): sends a SYN from t.local to t.remote.
     // `iss` is the initial sequence number (from an ISN policy, RFC 6528);
     // `ts_offset` is added to the millisecond clock in TSval (RFC 7323 §5.4).
-    std::error_code open_active(time_point now, const four_tuple& t, seq32 iss, std::uint32_t ts_offset = 0) {
-        if (state_ != tcp_state::closed) return std::make_error_code(std::errc::already_connected);
-        if (const auto check = validate(*cfg_); !check) return check.error();
-        if (t.local.address.is_v4() != t.remote.address.is_v4() || t.remote.port == 0)
-            return std::make_error_code(std::errc::invalid_argument);
-        start(now, t, iss, ts_offset, flag::bound_remote, tcp_event::open_active);
-        return {};
-    }
+    std::error_code open_active(time_point now, const four_tuple& t, seq32 iss, std::uint32_t ts_offset = 0);
 
     // Passive open: LISTEN on `local`; the first acceptable SYN binds the
     // remote side. With a remote given (port != 0), only that peer is
     // accepted, and a send() turns the open into an active one.
-    std::error_code open_passive(time_point now, const socket_address& local, seq32 iss,
-                                 std::uint32_t ts_offset = 0, const socket_address& remote = {}) {
-        if (state_ != tcp_state::closed) return std::make_error_code(std::errc::already_connected);
-        if (const auto check = validate(*cfg_); !check) return check.error();
-        const std::uint32_t fixed = remote.port != 0 ? flag::bound_remote | flag::fixed_remote : 0u;
-        start(now, {local, remote}, iss, ts_offset, flag::passive | fixed, tcp_event::open_passive);
-        return {};
-    }
+    std::error_code open_passive(time_point now, const socket_address& local, seq32 iss, std::uint32_t ts_offset = 0,
+                                 const socket_address& remote = {});
 
     using cookie_syn = tcpcore::cookie_syn;
 
@@ -118,19 +108,7 @@ public:
     // cookie (SEG.ACK = iss + 1). The connection passes LISTEN and
     // SYN-RECEIVED through their table rows and then takes `ack` normally.
     segment_outcome open_from_cookie(time_point now, const four_tuple& t, seq32 iss, std::uint32_t ts_offset,
-                                     const cookie_syn& syn, const tcp_segment_view& ack) {
-        if (state_ != tcp_state::closed) return {segment_result::not_for_us, drop_reason::none};
-        start(now, t, iss, ts_offset, flag::passive | flag::bound_remote, tcp_event::open_passive);
-        // The SYN as the cookie recalls it.
-        const detail::peer_syn recalled{ack.seq() - 1,     syn.window,         syn.mss,
-                                        syn.window_scale, syn.sack_permitted, syn.ts_recent};
-        detail::negotiate(*cfg_, recalled, flags_, snd_, rcv_);
-        apply(now, tcp_event::rcv_syn);
-        // ... and our SYN,ACK, already sent by the cookie path.
-        flags_ &= ~flag::syn_due;
-        snd_.nxt = iss + 1;
-        return on_segment(now, ack, t.remote.address, t.local.address);
-    }
+                                     const cookie_syn& syn, const tcp_segment_view& ack);
 
     using time_wait_record = tcpcore::time_wait_record;
 
@@ -138,14 +116,7 @@ public:
     // takes and leaves the connection CLOSED (RFC 9293 ABORT in TIME-WAIT:
     // delete the TCB, send nothing). Data already received stays readable.
     // Outside TIME-WAIT there is nothing to hand off: nullopt, nothing changes.
-    [[nodiscard]] std::optional<time_wait_record> hand_off_time_wait(time_point now) {
-        if (state_ != tcp_state::time_wait) return std::nullopt;
-        const auto window = static_cast<std::uint16_t>(std::min<std::uint32_t>(advertised_window_now() >> rcv_.ws, 0xffff));
-        const time_wait_record r{tuple_,         snd_.nxt, rcv_.nxt, rcv_.ts_recent,
-                                 out_.ts_offset, window,   (flags_ & flag::ts) != 0};
-        apply(now, tcp_event::abort);
-        return r;
-    }
+    [[nodiscard]] std::optional<time_wait_record> hand_off_time_wait(time_point now);
 
     // Queues bytes for sending; returns how many it took (0 when the send
     // buffer is full). Errors: not_connected before an open, broken_pipe after
@@ -154,60 +125,17 @@ public:
     //
     // `more` is MSG_MORE: more data follows at once, so a sub-MSS tail waits
     // for it (or for an ACK or the probe timer) even with TCP_NODELAY.
-    expected<std::size_t, std::error_code> send(time_point now, std::span<const std::uint8_t> bytes,
-                                                bool more = false) {
-        if (error_ != 0) return unexpected{error()};
-        switch (state_) {
-            case tcp_state::closed: return unexpected{std::make_error_code(std::errc::not_connected)};
-            case tcp_state::listen:
-                if (!(flags_ & flag::fixed_remote)) return unexpected{std::make_error_code(std::errc::not_connected)};
-                // RFC 9293 §3.10.2: the open turns active. Its SYN is retried
-                // as a client's, and a RST after a simultaneous open ends it.
-                flags_ &= ~flag::passive;
-                apply(now, tcp_event::send);  // LISTEN --SEND--> SYN-SENT
-                break;
-            case tcp_state::syn_sent:
-            case tcp_state::syn_received:
-            case tcp_state::established:
-            case tcp_state::close_wait: break;
-            default: return unexpected{std::make_error_code(std::errc::broken_pipe)};
-        }
-        if (flags_ & flag::shutdown) return unexpected{std::make_error_code(std::errc::broken_pipe)};
-        if (more) hold_ |= detail::hold::more;
-        else hold_ &= static_cast<std::uint8_t>(~detail::hold::more);
-        if (bytes.empty()) return std::size_t{0};
-        if (!ensure_buffers()) return unexpected{std::make_error_code(std::errc::not_enough_memory)};
-        const std::uint32_t n = snd_.queue(bytes, send_ring());
-        if constexpr (Counters::enabled) counters_.on_queued(now, n, bytes.size());
-        if (is_synchronized(state_)) update_persist(now);
-        return std::size_t{n};
-    }
+    expected<std::size_t, std::error_code> send(time_point now, std::span<const std::uint8_t> bytes, bool more = false);
 
     // Copies readable bytes out; returns how many (0 when none: check eof()).
-    std::size_t recv(std::span<std::uint8_t> out) noexcept {
-        const std::uint32_t n = out.size() < rcv_.buf_len ? static_cast<std::uint32_t>(out.size()) : rcv_.buf_len;
-        if (n == 0) return 0;
-        receive_ring().read(0, out.first(n));
-        consume(n);
-        return n;
-    }
+    std::size_t recv(std::span<std::uint8_t> out) noexcept;
 
     // Zero-copy reading: the readable bytes as up to two spans, then consume().
     [[nodiscard]] detail::ring_ref::pieces peek() const noexcept {
         if (!block_.allocated() || rcv_.buf_len == 0) return {};
         return receive_ring().at(0, rcv_.buf_len);
     }
-    void consume(std::size_t n) noexcept {
-        if (n > rcv_.buf_len) n = rcv_.buf_len;
-        if (n == 0) return;
-        const std::uint32_t before = advertised_window_now();
-        rcv_.consume(static_cast<std::uint32_t>(n), receive_ring());
-        if (rcv_.buf_len == 0 && (state_ == tcp_state::closed || state_ == tcp_state::time_wait)) {
-            release_buffers();
-            return;
-        }
-        maybe_announce_window(before);
-    }
+    void consume(std::size_t n) noexcept;
 
     [[nodiscard]] std::size_t readable() const noexcept { return rcv_.buf_len; }
     // All the peer's data has been read and its FIN received.
@@ -218,42 +146,15 @@ public:
 
     // No more data from us: a FIN follows what is queued (half-close; the
     // peer may go on sending). RFC 9293's CLOSE; sockets' shutdown(SHUT_WR).
-    std::error_code shutdown(time_point now) {
-        if (state_ == tcp_state::closed || state_ == tcp_state::listen)
-            return std::make_error_code(std::errc::not_connected);
-        if (state_ == tcp_state::syn_received) {
-            defer_fin_until_established();
-            return {};
-        }
-        if (has_transition(state_, tcp_event::shutdown)) apply(now, tcp_event::shutdown);
-        return {};
-    }
+    std::error_code shutdown(time_point now);
 
     // The application lets go. Unread data makes this an abort (RST), as in
     // Linux and RFC 2525 §2.17; otherwise queued data and a FIN still go out,
     // and data that arrives afterwards is answered with a RST.
-    std::error_code close(time_point now) {
-        flags_ |= flag::orphan;
-        if (rcv_.buf_len != 0 && state_ != tcp_state::time_wait) {
-            abort(now);
-            return {};
-        }
-        if (state_ == tcp_state::syn_received) {
-            defer_fin_until_established();
-        } else if (has_transition(state_, tcp_event::close)) {
-            apply(now, tcp_event::close);
-        } else if (state_ == tcp_state::fin_wait_2) {
-            arm_fin_wait_2_timeout(now);
-        }
-        return {};
-    }
+    std::error_code close(time_point now);
 
     // Drops the connection at once, with a RST where the table says so.
-    void abort(time_point now) {
-        if (state_ == tcp_state::closed) return;
-        set_error(std::errc::connection_aborted);
-        apply(now, tcp_event::abort);
-    }
+    void abort(time_point now);
 
     // ---- Segments ----------------------------------------------------------
 
@@ -261,7 +162,8 @@ public:
     // its checksum), with the IP addresses it travelled between.
     segment_outcome on_segment(time_point now, const tcp_segment_view& seg, const ip_address& src,
                                const ip_address& dst) {
-        if (!detail::addressed_to(tuple_, flags_, seg, src, dst)) return {segment_result::not_for_us, drop_reason::none};
+        if (!detail::addressed_to(tuple_, flags_, seg, src, dst)) return {segment_result::not_for_us,
+            drop_reason::none};
         // What MSG_MORE held goes as Nagle allows once the peer is heard from
         // (Linux pushes with the socket's own setting on every ACK).
         hold_ &= static_cast<std::uint8_t>(~detail::hold::more);
@@ -313,7 +215,8 @@ public:
             const std::size_t n = out_.write_reply(out, tuple_, flags_);
             // A listener's RSTs are on no connection's account (as in Linux).
             if constexpr (Counters::enabled)
-                if (n != 0 && state_ != tcp_state::listen) counters_.on_segment_sent(now, {0, false, false, true, false});
+                if (n != 0 && state_ != tcp_state::listen) counters_.on_segment_sent(now, {0, false, false, true,
+                    false});
             return n;
         }
         std::size_t n;
@@ -344,65 +247,22 @@ public:
     [[nodiscard]] const config& configuration() const noexcept { return *cfg_; }
     connection_events take_events() noexcept { return std::exchange(events_, connection_events{}); }
 
-    [[nodiscard]] connection_info info() const noexcept {
-        return {state_,           duration{snd_.srtt_us},     duration{snd_.rttvar_us}, current_rto(),
-                snd_.cwnd,        snd_.ssthresh,              snd_.mss,                 snd_.wnd,
-                advertised_window_now(), snd_.ws,             rcv_.ws,                  (flags_ & flag::sack) != 0,
-                (flags_ & flag::ts) != 0, timers_.retransmits, timers_.probes_out,      snd_.flight_size(),
-                snd_.buf_len,     rcv_.buf_len,               (flags_ & flag::ws) != 0};
-    }
+    [[nodiscard]] connection_info info() const noexcept;
 
     // Loss recovery, as TCP_INFO reports it (see recovery_info).
-    [[nodiscard]] recovery_info recovery() const noexcept {
-        const detail::send_inputs in = send_in();
-        const detail::const_range_set board = sacked();
-        recovery_info r{};
-        r.sacked = board.covered(snd_.una, snd_.nxt);
-        const bool fast = (flags_ & flag::recovery) != 0, rto = (flags_ & flag::rto_recovery) != 0;
-        r.phase = rto ? loss_phase::loss
-                : fast ? loss_phase::recovery
-                : (snd_.dupacks != 0 || r.sacked != 0) ? loss_phase::disorder
-                : loss_phase::open;
-        if (fast || rto) {
-            const seq32 lost_end = snd_.lost_end(in);
-            if (snd_.una < lost_end) r.lost = seq_distance(snd_.una, lost_end) - board.covered(snd_.una, lost_end);
-            if (snd_.una < snd_.rtx_next)
-                r.retransmitted = seq_distance(snd_.una, snd_.rtx_next) - board.covered(snd_.una, snd_.rtx_next);
-        }
-        const seq32 end = snd_.data_end(in);
-        r.not_sent = snd_.nxt < end ? seq_distance(snd_.nxt, end) : 0;
-        r.dupacks = snd_.dupacks;
-        r.timeouts = (flags_ & flag::persist) ? 0 : timers_.retransmits;
-        r.backoff = timers_.retransmits;
-        r.persist = (flags_ & flag::persist) != 0;
-        return r;
-    }
+    [[nodiscard]] recovery_info recovery() const noexcept;
 
     // The counters a bundle asked for (counters.hpp); no_counters otherwise.
     [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
 
     // The sequence variables, read-only (see sequence_variables).
-    [[nodiscard]] sequence_variables sequence() const noexcept {
-        return {snd_.una,       snd_.nxt,         snd_.wl1,     snd_.wnd,        snd_.max_wnd,
-                rcv_.nxt,       advertised_window_now(),        rcv_.adv,        rcv_.last_ack_sent,
-                snd_.cwnd,      snd_.ssthresh,    snd_.mss,     rcv_.mss,        snd_.ws,
-                rcv_.ws,        rcv_.ts_recent,   out_.ts_offset, snd_.buf_len,  rcv_.buf_len,
-                (flags_ & flag::fin_received) != 0};
-    }
+    [[nodiscard]] sequence_variables sequence() const noexcept;
 
     // ---- Per-connection settings (usable at any time) ----------------------
 
     // Switching keepalive on starts the idle period at `now` (Linux arms the
     // timer from the setsockopt call).
-    config_check set_keepalive(bool on, time_point now) noexcept {
-        if (on && !(flags_ & flag::keepalive)) {
-            flags_ |= flag::keepalive;
-            if (timers_.last_rcv < now) move_last_rcv(now);
-        } else if (!on) {
-            flags_ &= ~flag::keepalive;
-        }
-        return {};
-    }
+    config_check set_keepalive(bool on, time_point now) noexcept;
     config_check set_keepalive_idle(duration d) noexcept { return timers_.set_keepalive_idle(*cfg_, d); }
     config_check set_keepalive_interval(duration d) noexcept { return timers_.set_keepalive_interval(*cfg_, d); }
     config_check set_keepalive_probes(std::uint8_t n) noexcept { return timers_.set_keepalive_probes(*cfg_, n); }
@@ -410,52 +270,23 @@ public:
     config_check set_syn_retries(std::uint8_t n) noexcept { return timers_.set_syn_retries(*cfg_, n); }
     // TCP_NODELAY. Turning it on also sends what Nagle or a cork holds now
     // (Linux pushes once, even while corked).
-    config_check set_nodelay(bool on) noexcept {
-        if (on) {
-            flags_ |= flag::nodelay;
-            hold_ |= detail::hold::push;
-        } else {
-            flags_ &= ~flag::nodelay;
-        }
-        return {};
-    }
+    config_check set_nodelay(bool on) noexcept;
     // TCP_CORK: while on, a sub-MSS tail waits (up to the probe timer's RTO
     // when nothing is in flight); off, it goes as Nagle allows, at once with
     // TCP_NODELAY.
-    config_check set_cork(bool on) noexcept {
-        if (on) {
-            hold_ |= detail::hold::cork;
-        } else {
-            hold_ &= static_cast<std::uint8_t>(~detail::hold::cork);
-            if (flags_ & flag::nodelay) hold_ |= detail::hold::push;
-        }
-        return {};
-    }
+    config_check set_cork(bool on) noexcept;
     [[nodiscard]] bool corked() const noexcept { return (hold_ & detail::hold::cork) != 0; }
     // TCP_QUICKACK. On: ACKs go at once while quick-ACK mode lasts, and one
     // now owed goes now; off: ACKs wait to ride on data (Linux's ping-pong
     // mode), until a delayed ACK has to go alone.
-    config_check set_quick_ack(bool on) noexcept {
-        pacing_.set_interactive(!on);
-        if (on && (flags_ & flag::delack)) {
-            flags_ &= ~flag::delack;
-            flags_ |= flag::ack_now;
-        }
-        return {};
-    }
+    config_check set_quick_ack(bool on) noexcept;
     [[nodiscard]] bool quick_ack_mode() const noexcept { return !pacing_.interactive(); }
     // Moves the connection to another configuration, which must outlive it
     // and have passed validate() (a socket layer's per-socket buffer sizes
     // or MSS clamp). Buffers are allocated at the sizes of the configuration
     // that held them, so the sizes can change only while none are held:
     // false then, and nothing changes.
-    bool use_configuration(const config& c) noexcept {
-        if (block_.allocated() &&
-            (detail::send_capacity(c) != send_capacity() || detail::receive_capacity(c) != receive_capacity()))
-            return false;
-        cfg_ = &c;
-        return true;
-    }
+    bool use_configuration(const config& c) noexcept;
 
     // Frees the buffers while they are empty (an idle connection keeps only
     // the object itself); they come back on the next send or data arrival.
@@ -548,7 +379,8 @@ private:
                 disarm_rtx();
                 move_last_rcv(now);
                 if constexpr (Counters::enabled) counters_.on_established(now);
-                if (flags_ & flag::shutdown) apply(now, (flags_ & flag::orphan) ? tcp_event::close : tcp_event::shutdown);
+                if (flags_ & flag::shutdown) apply(now,
+                    (flags_ & flag::orphan) ? tcp_event::close : tcp_event::shutdown);
                 break;
             case tcp_state::fin_wait_2:
                 if (flags_ & flag::orphan) arm_fin_wait_2_timeout(now);
@@ -698,32 +530,9 @@ private:
         return timers_.keepalive_deadline(detail::timer_state::keepalive_applies(state_, flags_, idle));
     }
 
-    void run_timers(time_point now) {
-        if ((flags_ & flag::delack) && delack_deadline() <= now) {
-            flags_ &= ~flag::delack;
-            flags_ |= flag::ack_now;
-            pacing_.set_interactive(false);  // an ACK had to go alone: not so interactive (Linux)
-        }
-        if ((flags_ & flag::rtx_armed) && timers_.rtx_deadline <= now) {
-            // A retransmission timeout proper: not the persist timer, a loss
-            // probe, FIN-WAIT-2's or TIME-WAIT's end.
-            [[maybe_unused]] const bool rto = !(flags_ & (flag::persist | flag::tlp)) &&
-                                              state_ != tcp_state::time_wait && state_ != tcp_state::fin_wait_2;
-            [[maybe_unused]] const std::uint8_t timeouts_before = timers_.retransmits;
-            const auto fired = timers_.rtx_timer_fired(now, *cfg_, state_, flags_, snd_, cc_, events_);
-            if constexpr (Counters::enabled)
-                if (rto && !fired.event) counters_.on_rto(now, timeouts_before == 0);
-            if (fired.give_up) set_error(std::errc::timed_out);
-            if (fired.event) apply(now, *fired.event);
-        }
-        if (keepalive_deadline() <= now && timers_.keepalive_timeout(now, flags_))
-            give_up(now, tcp_event::keepalive_give_up);
-    }
+    void run_timers(time_point now);
 
-    void give_up(time_point now, tcp_event e) {
-        set_error(std::errc::timed_out);
-        apply(now, e);
-    }
+    void give_up(time_point now, tcp_event e);
 
     // ---- Sending -------------------------------------------------------------
     [[nodiscard]] detail::send_inputs send_in() const noexcept { return {flags_, state_, sacked(), hold_}; }
@@ -733,7 +542,8 @@ private:
     // After the application reads: announce a window that has opened enough.
     void maybe_announce_window(std::uint32_t before) noexcept {
         if (!is_synchronized(state_) || (flags_ & flag::fin_received)) return;
-        if (rcv_.window_worth_announcing(before, receive_capacity(), detail::window_limit(*cfg_))) flags_ |= flag::ack_now;
+        if (rcv_.window_worth_announcing(before, receive_capacity(),
+            detail::window_limit(*cfg_))) flags_ |= flag::ack_now;
     }
 
     [[nodiscard]] detail::segment_output output() noexcept {
@@ -746,24 +556,7 @@ private:
     // Linux moves it at the end of tcp_write_xmit: limited by the peer's
     // window while the next segment does not fit in it, by the send buffer
     // when new data emptied the queue the application could not fill.
-    std::size_t counted_output(time_point now, std::span<std::uint8_t> out) {
-        detail::segment_output o = output();
-        const std::size_t n = o.next(now, out);
-        if (n != 0) counters_.on_segment_sent(now, o.sent);
-        if (!is_synchronized(state_) || state_ == tcp_state::time_wait) return n;
-        const detail::send_inputs in = send_in();
-        const seq32 end = snd_.data_end(in);
-        const std::uint32_t unsent = snd_.nxt < end ? seq_distance(snd_.nxt, end) : 0;
-        if (unsent != 0 && snd_.una + snd_.wnd < snd_.nxt + std::min<std::uint32_t>(unsent, snd_.mss)) {
-            counters_.chrono_begin(now, send_chrono::rwnd_limited);
-        } else {
-            counters_.chrono_end(now, send_chrono::rwnd_limited, snd_.una == snd_.nxt && !has_unsent());
-            if (n != 0 && o.sent.payload != 0 && !o.sent.retransmission && unsent == 0 &&
-                (state_ == tcp_state::established || state_ == tcp_state::close_wait))
-                counters_.on_queue_drained(now);
-        }
-        return n;
-    }
+    std::size_t counted_output(time_point now, std::span<std::uint8_t> out);
 
     // An accepted segment's ACK, counted: SND.UNA's advance (the SYN's as
     // Linux counts it: on the active side only, since a Linux child is born
@@ -771,35 +564,7 @@ private:
     // end of an RTO recovery, and the chrono and send space as the send
     // queue drains.
     void count_ack(time_point now, const tcp_segment_view& seg, tcp_state state_before, seq32 una_before,
-                   seq32 una_after_syn, std::uint32_t sacked_before, duration rtt_sample) {
-        if (!seg.flags().ack_set() || seg.ack() < una_before) return;
-        counters_.on_ack_received(now);
-        std::uint32_t acked = seq_distance(una_before, snd_.una);
-        if (state_before == tcp_state::syn_received && (flags_ & flag::passive) && una_before < una_after_syn)
-            acked -= 1;
-        const std::uint64_t now_covered =
-            std::uint64_t{seq_distance(una_after_syn, snd_.una)} + sacked().covered(snd_.una, snd_.nxt);
-        const std::uint32_t delivered =
-            now_covered > sacked_before ? static_cast<std::uint32_t>(now_covered - sacked_before) : 0u;
-        counters_.on_acknowledged(acked, delivered, snd_.mss);
-        if ((flags_ & flag::sack) && seg.options().sack_count != 0) {
-            // RFC 2883 §4: a first block below the cumulative ACK, or inside
-            // the second, reports a duplicate. As Linux, one longer than the
-            // largest window is not believed.
-            const auto blocks = seg.options().sack_blocks();
-            const sack_block& b = blocks[0];
-            const bool dsack = b.left < seg.ack() ||
-                               (blocks.size() > 1 && !(b.left < blocks[1].left) && !(blocks[1].right < b.right));
-            const std::uint32_t len = b.left < b.right ? seq_distance(b.left, b.right) : 0;
-            if (dsack && len != 0 && len <= snd_.max_wnd)
-                counters_.on_dsack(len > snd_.mss && snd_.mss != 0 ? (len + snd_.mss - 1u) / snd_.mss : 1u);
-        }
-        counters_.on_rtt_sample(now, rtt_sample);
-        if (is_synchronized(state_) && !(flags_ & flag::rto_recovery)) counters_.on_rto_recovered(now);
-        const bool nothing_queued = snd_.una == snd_.nxt && !has_unsent();
-        if (snd_.una == snd_.nxt) counters_.chrono_end(now, send_chrono::busy, nothing_queued);
-        if (acked != 0) counters_.on_space_freed(now, send_capacity() - snd_.buf_len, snd_.buf_len, nothing_queued);
-    }
+                   seq32 una_after_syn, std::uint32_t sacked_before, duration rtt_sample);
 
     void queue_active_reset() noexcept { out_.queue_active_reset(snd_.nxt, rcv_.nxt, flags_); }
 
@@ -829,11 +594,7 @@ private:
     }
     // Nothing more will be sent or arrive; data already received stays
     // readable until the application takes it (the block goes then).
-    void release_finished_buffers() noexcept {
-        snd_.buf_len = 0;
-        snd_.sacked_count = rcv_.ooo_count = 0;
-        if (rcv_.buf_len == 0) release_buffers();
-    }
+    void release_finished_buffers() noexcept;
 
     void set_error(std::errc e) noexcept {
         if (error_ == 0) error_ = static_cast<std::uint8_t>(e);
@@ -864,3 +625,7 @@ private:
 using connection = basic_connection<>;
 
 }  // namespace tcpcore
+
+#include <tcpcore/engine/connection_calls.hpp>
+#include <tcpcore/engine/connection_reports.hpp>
+#include <tcpcore/engine/connection_timers.hpp>
