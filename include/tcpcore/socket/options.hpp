@@ -226,7 +226,7 @@ expected<std::size_t, std::error_code> socket_layer<P, Waiter>::getsockopt(int f
             return give(static_cast<int>(
                 std::chrono::duration_cast<std::chrono::milliseconds>(s.user_timeout.value_or(cfg.user_timeout)).count()));
         // The socket's own value: 0 until set, as Linux (the layer-wide default applies then).
-        case sock::tcp_notsent_lowat: return give(static_cast<int>(s.notsent_lowat.value_or(0)));
+        case sock::tcp_notsent_lowat: return give(static_cast<int>(s.notsent_lowat));
         case sock::tcp_cork: return give(int{s.cork});
         // The clamp set, else (once connected) the largest window the buffer allows.
         case sock::tcp_window_clamp:

@@ -93,8 +93,7 @@ std::uint32_t socket_layer<P, Waiter>::ready_of(int fd) {
     detail::readiness_facts f;
     f.rcvlowat = e->settings.rcvlowat;
     // 0 (never set, or set to 0) means the layer's value, as Linux's tcp_notsent_lowat().
-    const std::uint32_t own_lowat = e->settings.notsent_lowat.value_or(0);
-    f.notsent_lowat = own_lowat != 0 ? own_lowat : opts_.notsent_lowat;
+    f.notsent_lowat = e->settings.notsent_lowat != 0 ? e->settings.notsent_lowat : opts_.notsent_lowat;
     switch (e->stage) {
         case stage_kind::fresh:
             f.send_space = 1;  // an unconnected socket polls writable (and hung up), as Linux's

@@ -71,7 +71,7 @@ struct socket_settings {
     int sndbuf = 0;   // 0: the configuration's; else what SO_SNDBUF made it (doubled, clamped)
     int rcvbuf = 0;
     int rcvlowat = 1;
-    std::optional<std::uint32_t> notsent_lowat;  // none: the layer's (sysctl)
+    std::uint32_t notsent_lowat = 0;             // 0: the layer's (sysctl), as in Linux
     std::uint16_t user_mss = 0;                  // TCP_MAXSEG; 0: none
     std::optional<duration> keepidle, keepintvl, user_timeout, linger2;
     std::optional<std::uint8_t> keepcnt, syncnt;
